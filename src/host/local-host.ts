@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { homedir } from 'node:os';
+import type { ExecOptions, ExecResult, Host } from './host.js';
+
+/** Runs argv on this machine with child_process.spawn (never through a shell). */
+export class LocalHost implements Host {
+  readonly label = 'local';
+  readonly isRemote = false;
+
+  exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const [file, ...args] = argv;
+    if (file === undefined) return Promise.reject(new Error('LocalHost.exec: empty argv'));
+    return new Promise((resolve) => {
+      const child = spawn(file, args, {
+        cwd: options.cwd,
+        env: options.env ? { ...process.env, ...options.env } : process.env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let timedOut = false;
+      const timer =
+        options.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              child.kill('SIGKILL');
+            }, options.timeoutMs);
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.on('error', (e: NodeJS.ErrnoException) => {
+        if (timer) clearTimeout(timer);
+        // ENOENT for the program itself (or a missing cwd) reads like a shell's 127.
+        const code = e.code === 'ENOENT' ? 127 : 126;
+        const why = e.code === 'ENOENT' && options.cwd ? `${file}: not found (or missing directory ${options.cwd})` : `${file}: ${e.message}`;
+        resolve({ code, stdout: '', stderr: why });
+      });
+      child.on('close', (code, signal) => {
+        if (timer) clearTimeout(timer);
+        resolve({
+          code: timedOut ? 124 : (code ?? (signal ? 128 : 1)),
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+        });
+      });
+      child.stdin.on('error', () => {
+        /* the program may exit before reading its stdin; its exit status tells the story */
+      });
+      child.stdin.end(options.input ?? '');
+    });
+  }
+
+  homeDir(): Promise<string> {
+    return Promise.resolve(homedir());
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

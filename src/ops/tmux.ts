@@ -1,0 +1,219 @@
+/**
+ * tmux operations as pure argv builders and output parsers. They run unchanged through
+ * LocalHost, SshHost and the ennio-node daemon's LocalHost.
+ *
+ * Two tmux parsing rules matter for untrusted text (both verified against tmux 3.3a):
+ * - an argument ending in `;` is a command separator unless written `\;` (tmuxArg);
+ * - `new-session -c` is format-expanded, so `#` must be doubled or `#(cmd)` would run.
+ */
+import { EnnioError } from '../core/errors.js';
+import { execChecked, type Host } from '../host/host.js';
+
+/** Which tmux server: undefined = the user's default server, else `tmux -L <socket>`. */
+export interface TmuxServer {
+  socket?: string;
+  /** Program name: 'tmux' (default) or 'tmate' (same command set). */
+  program?: string;
+  /** For tmate: its own socket path (`-S`). */
+  socketPath?: string;
+}
+
+const SESSION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function assertSessionName(name: string): void {
+  if (!SESSION_NAME.test(name)) {
+    throw new EnnioError(
+      'INVALID_ARGUMENT',
+      `invalid session name ${JSON.stringify(name)}: use 1-64 letters, digits, '-' or '_'`,
+    );
+  }
+}
+
+/** Escape a trailing `;` so tmux does not split the command there. */
+export function tmuxArg(arg: string): string {
+  return arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg;
+}
+
+/** Escape text that tmux expands as a format. */
+export function tmuxFormatLiteral(text: string): string {
+  return text.replace(/#/g, '##');
+}
+
+export function tmuxBase(server: TmuxServer = {}): string[] {
+  const argv = [server.program ?? 'tmux'];
+  if (server.socketPath) argv.push('-S', server.socketPath);
+  else if (server.socket) argv.push('-L', server.socket);
+  return argv;
+}
+
+/** `=name` makes tmux match the session name exactly instead of by prefix. */
+export function exactTarget(session: string): string {
+  return `=${session}:`;
+}
+
+export interface NewSessionSpec {
+  name: string;
+  cwd: string;
+  env: Record<string, string>;
+  /** Program and arguments; exec'd directly by tmux (more than one word), no shell. */
+  command: readonly string[];
+  width?: number;
+  height?: number;
+}
+
+export function newSessionArgv(server: TmuxServer, spec: NewSessionSpec): string[] {
+  assertSessionName(spec.name);
+  if (spec.command.length === 0) throw new EnnioError('INVALID_ARGUMENT', 'empty launch command');
+  // With a single word tmux would hand it to `sh -c`; keep it an exec of argv.
+  const command = spec.command.length === 1 ? ['env', '--', ...spec.command] : [...spec.command];
+  const argv = [
+    ...tmuxBase(server),
+    'new-session', '-d',
+    '-s', spec.name,
+    '-x', String(spec.width ?? 200),
+    '-y', String(spec.height ?? 50),
+    '-c', tmuxArg(tmuxFormatLiteral(spec.cwd)),
+  ];
+  for (const [key, value] of Object.entries(spec.env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new EnnioError('INVALID_ARGUMENT', `invalid environment variable name ${JSON.stringify(key)}`);
+    }
+    argv.push('-e', tmuxArg(`${key}=${value}`));
+  }
+  argv.push('--', ...command.map(tmuxArg));
+  // Keep the pane after the agent exits so status can say `exited` and logs stay readable.
+  argv.push(';', 'set-option', '-t', exactTarget(spec.name), 'remain-on-exit', 'on');
+  argv.push(';', 'set-option', '-t', exactTarget(spec.name), 'history-limit', '50000');
+  return argv;
+}
+
+export function killSessionArgv(server: TmuxServer, name: string): string[] {
+  assertSessionName(name);
+  return [...tmuxBase(server), 'kill-session', '-t', exactTarget(name)];
+}
+
+/** Literal keystrokes (no key-name lookup), then nothing else. */
+export function sendLiteralArgv(server: TmuxServer, name: string, text: string): string[] {
+  return [...tmuxBase(server), 'send-keys', '-t', exactTarget(name), '-l', '--', tmuxArg(text)];
+}
+
+export function sendEnterArgv(server: TmuxServer, name: string): string[] {
+  return [...tmuxBase(server), 'send-keys', '-t', exactTarget(name), 'Enter'];
+}
+
+/** Reads the buffer from stdin (pass the message as ExecOptions.input). */
+export function loadBufferArgv(server: TmuxServer, buffer: string): string[] {
+  return [...tmuxBase(server), 'load-buffer', '-b', buffer, '-'];
+}
+
+/** -p: bracketed paste when the program asked for it, so newlines do not submit early. */
+export function pasteBufferArgv(server: TmuxServer, name: string, buffer: string): string[] {
+  return [...tmuxBase(server), 'paste-buffer', '-p', '-d', '-b', buffer, '-t', exactTarget(name)];
+}
+
+/** The last `lines` lines of the pane including scrollback, wrapped lines joined. */
+export function capturePaneArgv(server: TmuxServer, name: string, lines: number): string[] {
+  return [...tmuxBase(server), 'capture-pane', '-p', '-J', '-t', exactTarget(name), '-S', `-${Math.max(1, lines)}`];
+}
+
+const PANE_FORMAT = '#{session_name}\t#{pane_dead}\t#{pane_pid}\t#{pane_dead_status}';
+
+export function listPanesArgv(server: TmuxServer): string[] {
+  return [...tmuxBase(server), 'list-panes', '-a', '-F', PANE_FORMAT];
+}
+
+export interface PaneState {
+  session: string;
+  dead: boolean;
+  pid: number;
+  exitStatus: number | undefined;
+}
+
+export function parsePanes(stdout: string): Map<string, PaneState> {
+  const panes = new Map<string, PaneState>();
+  for (const line of stdout.split('\n')) {
+    const [session, dead, pid, status] = line.split('\t');
+    if (!session || panes.has(session)) continue;
+    panes.set(session, {
+      session,
+      dead: dead === '1',
+      pid: Number(pid),
+      exitStatus: status === '' || status === undefined ? undefined : Number(status),
+    });
+  }
+  return panes;
+}
+
+/** tmux's "no server" / "no session" answers mean "nothing is running", not an error. */
+export function isNoServer(stderr: string): boolean {
+  return /no server running|error connecting to|no sessions|can't find session|session not found/i.test(stderr);
+}
+
+/** Trim the blank rows tmux pads a pane with, keep the last `lines` lines. */
+export function tailLines(text: string, lines: number): string {
+  const rows = text.replace(/\s+$/, '').split('\n');
+  return rows.slice(-lines).join('\n');
+}
+
+export type Liveness = 'running' | 'exited' | 'missing';
+
+/** State of every session on a server in one round trip (used by status sweeps). */
+export async function paneStates(host: Host, server: TmuxServer): Promise<Map<string, PaneState>> {
+  const res = await host.exec(listPanesArgv(server));
+  if (res.code !== 0) {
+    if (isNoServer(res.stderr)) return new Map();
+    if (res.code === 127) throw new EnnioError('TOOL_MISSING', `${server.program ?? 'tmux'} is not installed on ${host.label}`, { hint: 'install it (Debian: apt-get install tmux)' });
+    throw new EnnioError('COMMAND_FAILED', `tmux list-panes failed on ${host.label}: ${res.stderr.trim()}`);
+  }
+  return parsePanes(res.stdout);
+}
+
+export async function liveness(host: Host, server: TmuxServer, name: string): Promise<Liveness> {
+  const pane = (await paneStates(host, server)).get(name);
+  if (!pane) return 'missing';
+  return pane.dead ? 'exited' : 'running';
+}
+
+/** Messages up to this size without newlines go through send-keys -l; others via a paste buffer. */
+export const SEND_KEYS_LIMIT = 512;
+
+/**
+ * Type a message into the session and submit it. Short single-line text is typed with
+ * send-keys -l; long or multi-line text goes through load-buffer/paste-buffer (bracketed
+ * paste), so it arrives as one message; then Enter submits it.
+ */
+export async function sendMessage(host: Host, server: TmuxServer, name: string, message: string): Promise<void> {
+  assertSessionName(name);
+  if (message.length <= SEND_KEYS_LIMIT && !/[\r\n]/.test(message)) {
+    if (message.length > 0) await execChecked(host, sendLiteralArgv(server, name, message));
+  } else {
+    const buffer = `ennio-${name}-${process.pid}-${Date.now().toString(36)}`;
+    await execChecked(host, loadBufferArgv(server, buffer), { input: message });
+    await execChecked(host, pasteBufferArgv(server, name, buffer));
+  }
+  await execChecked(host, sendEnterArgv(server, name));
+}
+
+export async function capture(host: Host, server: TmuxServer, name: string, lines: number): Promise<string> {
+  assertSessionName(name);
+  const res = await execChecked(host, capturePaneArgv(server, name, lines));
+  return tailLines(res.stdout, lines);
+}
+
+export async function createSession(host: Host, server: TmuxServer, spec: NewSessionSpec): Promise<void> {
+  const res = await host.exec(newSessionArgv(server, spec));
+  if (res.code === 127) {
+    throw new EnnioError('TOOL_MISSING', `${server.program ?? 'tmux'} is not installed on ${host.label}`, { hint: 'install it (Debian: apt-get install tmux)' });
+  }
+  if (res.code !== 0) {
+    throw new EnnioError('COMMAND_FAILED', `could not start tmux session ${spec.name} on ${host.label}: ${res.stderr.trim()}`);
+  }
+}
+
+/** Kill the session; a session that is already gone is not an error. */
+export async function killSession(host: Host, server: TmuxServer, name: string): Promise<void> {
+  const res = await host.exec(killSessionArgv(server, name));
+  if (res.code !== 0 && !isNoServer(res.stderr)) {
+    throw new EnnioError('COMMAND_FAILED', `tmux kill-session ${name} failed on ${host.label}: ${res.stderr.trim()}`);
+  }
+}

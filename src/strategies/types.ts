@@ -1,0 +1,59 @@
+/**
+ * What the session manager needs from wherever a project runs. A Backend bundles a
+ * Host (for symlinks, post_create, attach), a workspace provider and a runtime.
+ * Local, SSH-tmux, tmate and remote_control backends run src/ops/* through a Host;
+ * the node backend sends the same requests to ennio-node over gRPC.
+ */
+import type { Host } from '../host/host.js';
+import type { Liveness } from '../ops/tmux.js';
+import type { WorkspaceResult, WorkspaceSpec } from '../ops/git-workspace.js';
+
+/** Opaque to the session manager: it stores `data` and hands it back, never looks inside. */
+export interface RuntimeHandle {
+  id: string;
+  runtimeName: string;
+  data: Record<string, string>;
+}
+
+export interface LaunchSpec {
+  sessionId: string;
+  /** tmux session name (validated: letters, digits, - and _). */
+  name: string;
+  cwd: string;
+  env: Record<string, string>;
+  /** Program and arguments (argv). */
+  command: readonly string[];
+}
+
+export interface Runtime {
+  readonly name: string;
+  create(spec: LaunchSpec): Promise<RuntimeHandle>;
+  /** Stop the agent; a runtime that is already gone is not an error. */
+  destroy(handle: RuntimeHandle): Promise<void>;
+  /** Type the message and submit it. */
+  send(handle: RuntimeHandle, message: string): Promise<void>;
+  /** The last `lines` lines of output. */
+  output(handle: RuntimeHandle, lines: number): Promise<string>;
+  /** Checked against the real process/pane, never assumed. */
+  liveness(handle: RuntimeHandle): Promise<Liveness>;
+  /** Extra facts for `session info` (share URLs, remote-control URL…). */
+  info?(handle: RuntimeHandle): Promise<Record<string, string>>;
+  /** argv of an interactive command (run with inherited stdio) that attaches to the session. */
+  attachArgv(handle: RuntimeHandle): Promise<string[]>;
+}
+
+export interface WorkspaceProvider {
+  create(spec: WorkspaceSpec): Promise<WorkspaceResult>;
+  remove(spec: Pick<WorkspaceSpec, 'type' | 'repoPath' | 'workspacePath'>): Promise<void>;
+  deleteBranch(repoPath: string, branch: string): Promise<void>;
+  /** Where workspaces of this project live on its host (absolute). */
+  workspaceRoot(project: string): Promise<string>;
+}
+
+export interface Backend {
+  /** 'local', 'ssh:tmux', 'ssh:tmate', 'ssh:remote_control', 'ssh:node'. */
+  readonly kind: string;
+  readonly host: Host;
+  readonly workspaces: WorkspaceProvider;
+  readonly runtime: Runtime;
+}
