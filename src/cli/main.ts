@@ -1,0 +1,48 @@
+/** The `ennio` CLI entry: global flags, command groups, one place mapping errors to exit codes. */
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../core/version.js';
+import type { GlobalOptions } from './context.js';
+import { registerConfigCommands } from './config-commands.js';
+import { registerDemo } from './demo.js';
+import { registerDoctor } from './doctor.js';
+import { registerDriveCommands } from './drive-commands.js';
+import { exitCodeFor, formatError } from './exit.js';
+// node commands are wired once src/cli/node.ts lands
+import { registerSessionCommands } from './session-commands.js';
+
+// `--json` may stand anywhere on the line, so it is taken out before commander parses.
+const argv = process.argv.slice(2);
+const json = argv.includes('--json');
+const args = argv.filter((a) => a !== '--json');
+
+const program = new Command('ennio')
+  .description('Run AI coding agents as sessions in git worktrees and tmux, locally or on remote hosts over SSH.')
+  .version(VERSION, '-V, --version')
+  .option('-c, --config <path>', 'config file (default: ennio.yaml found by walking up from here)')
+  .option('--json', 'machine-readable output (allowed anywhere on the line)')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+const globals = (): GlobalOptions => {
+  const opts = program.opts<{ config?: string }>();
+  return { json, ...(opts.config ? { config: opts.config } : {}) };
+};
+
+registerSessionCommands(program, globals);
+registerDriveCommands(program, globals);
+registerConfigCommands(program, globals);
+registerDoctor(program, globals);
+registerDemo(program, globals);
+
+
+try {
+  await program.parseAsync(args, { from: 'user' });
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // commander already printed its message; help and version are not failures.
+    process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : 2;
+  } else {
+    process.stderr.write(`${formatError(err, json)}\n`);
+    process.exitCode = exitCodeFor(err);
+  }
+}

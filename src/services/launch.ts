@@ -1,0 +1,110 @@
+/**
+ * Preparing a workspace and launching an agent in it — shared by spawn and restore.
+ * Every step registers its undo, so a failure leaves nothing half-created.
+ */
+import { agentPlugin } from '../agents/index.js';
+import type { EnnioConfig, ProjectConfig } from '../config/schema.js';
+import { EnnioError } from '../core/errors.js';
+import type { Host } from '../host/host.js';
+import { createSymlink, expandHome } from '../ops/fs.js';
+import type { Backend, RuntimeHandle } from '../strategies/types.js';
+
+export type Undo = () => Promise<void>;
+
+/** Runs undos newest-first; an undo that fails is reported but does not stop the others. */
+export async function rollback(undos: Undo[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const undo of undos.reverse()) {
+    try {
+      await undo();
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  return problems;
+}
+
+export function agentNameFor(config: EnnioConfig, project: ProjectConfig, override?: string): string {
+  return override ?? project.agent ?? config.defaults.agent;
+}
+
+/** Fail before creating anything when the agent's program is not on the host. */
+export async function assertAgentInstalled(host: Host, project: ProjectConfig, agent: string): Promise<void> {
+  const plugin = agentPlugin(agent);
+  const program = plugin.program(project.agent_config ?? { args: [] });
+  if (!program) return;
+  const res = await host.exec(['sh', '-c', 'command -v -- "$1"', 'ennio-check', program]);
+  if (res.code !== 0) {
+    throw new EnnioError('AGENT_NOT_FOUND', `agent program ${JSON.stringify(program)} (agent ${agent}) is not installed on ${host.label}`, {
+      hint: agent === 'custom' ? 'fix agent_config.command in ennio.yaml' : `install ${program} there, or choose another agent with --agent`,
+    });
+  }
+}
+
+/** The project's repository path on its host: ~ expanded there; relative paths from the config's folder (local) or home (remote). */
+export async function repoPathFor(host: Host, project: ProjectConfig, configDir: string): Promise<string> {
+  const path = await expandHome(host, project.path);
+  if (path.startsWith('/')) return path;
+  return host.isRemote ? `${await host.homeDir()}/${path}` : `${configDir}/${path}`;
+}
+
+export async function prepareWorkspace(host: Host, project: ProjectConfig, repoPath: string, workspace: string, env: Record<string, string>): Promise<void> {
+  for (const link of project.symlinks) await createSymlink(host, repoPath, workspace, link.source, link.target);
+  for (const command of project.post_create) {
+    const res = await host.exec(['sh', '-c', command], { cwd: workspace, env, timeoutMs: 15 * 60_000 });
+    if (res.code !== 0) {
+      const output = `${res.stdout}${res.stderr}`.trim();
+      throw new EnnioError('POST_CREATE_FAILED', `post_create command failed (exit ${res.code}) on ${host.label}: ${command}${output ? `\n${output}` : ''}`, {
+        hint: 'fix the command in post_create; the workspace and branch were removed',
+      });
+    }
+  }
+}
+
+export interface LaunchInput {
+  sessionId: string;
+  project: ProjectConfig;
+  agent: string;
+  workspace: string;
+  env: Record<string, string>;
+  prompt?: string;
+}
+
+/** Write the agent's files, start it, and type its first prompt when its CLI wants that. */
+export async function launchAgent(backend: Backend, input: LaunchInput, undos: Undo[]): Promise<RuntimeHandle> {
+  const plugin = agentPlugin(input.agent);
+  const launch = plugin.launch({
+    sessionId: input.sessionId,
+    workspace: input.workspace,
+    config: input.project.agent_config ?? { args: [] },
+    ...(input.project.agent_rules ? { rules: input.project.agent_rules } : {}),
+    ...(input.prompt ? { prompt: input.prompt } : {}),
+  });
+  for (const file of launch.files ?? []) {
+    const dir = file.path.split('/').slice(0, -1).join('/');
+    const res = await backend.host.exec(['sh', '-c', 'mkdir -p -- "$1" && cat > "$2"', 'ennio-write', dir, file.path], { input: file.content });
+    if (res.code !== 0) throw new EnnioError('COMMAND_FAILED', `could not write ${file.path} on ${backend.host.label}: ${res.stderr.trim()}`);
+  }
+  const env = { ...input.env };
+  if (launch.typedPrompt && backend.runtime.name === 'process') env['ENNIO_PROMPT'] = launch.typedPrompt;
+  const handle = await backend.runtime.create({ sessionId: input.sessionId, name: input.sessionId, cwd: input.workspace, env, command: launch.command });
+  undos.push(() => backend.runtime.destroy(handle));
+  if (launch.typedPrompt && backend.runtime.name !== 'process') await typeFirstPrompt(backend, handle, launch.typedPrompt);
+  return handle;
+}
+
+/** Wait until the program has drawn something (it is up and reading), then type the prompt. */
+async function typeFirstPrompt(backend: Backend, handle: RuntimeHandle, prompt: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if ((await backend.runtime.liveness(handle)) !== 'running') {
+      const tail = await backend.runtime.output(handle, 20).catch(() => '');
+      throw new EnnioError('COMMAND_FAILED', `the agent exited right after starting${tail ? `:\n${tail}` : ''}`, {
+        hint: 'check the agent command (agent_config) by running it by hand in the workspace',
+      });
+    }
+    if ((await backend.runtime.output(handle, 50)).trim() !== '') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await backend.runtime.send(handle, prompt);
+}

@@ -1,0 +1,251 @@
+/**
+ * Session lifecycle: spawn, query, drive, kill, restore, cleanup. Where a session runs
+ * is the Backend's business (src/services/backends.ts); this file only sequences steps,
+ * records them, and keeps the store true to what it checked.
+ */
+import type { EnnioConfig, ProjectConfig } from '../config/schema.js';
+import { EnnioError } from '../core/errors.js';
+import { defaultPrefix, newSessionId } from '../core/ids.js';
+import { exists, joinPath } from '../ops/fs.js';
+import { assertBranchName, branchExists } from '../ops/git-workspace.js';
+import type { Liveness } from '../ops/tmux.js';
+import type { EventRepo } from '../store/events.js';
+import type { SessionRecord, SessionRepo, SessionStatus } from '../store/sessions.js';
+import type { Backend, RuntimeHandle } from '../strategies/types.js';
+import type { Backends } from './backends.js';
+import { agentNameFor, assertAgentInstalled, launchAgent, prepareWorkspace, repoPathFor, rollback, type Undo } from './launch.js';
+
+/** Statuses from which `session restore` relaunches the agent. */
+const RESTORABLE_STATUSES: readonly SessionStatus[] = ['exited', 'killed', 'failed'];
+
+export interface SpawnOptions {
+  prompt?: string;
+  branch?: string;
+  issue?: string;
+  agent?: string;
+}
+
+export interface SessionView extends SessionRecord {
+  /** Set when the host could not be reached: the stored status is shown unchanged. */
+  unreachable?: string;
+}
+
+export class SessionManager {
+  constructor(
+    private readonly config: EnnioConfig,
+    private readonly configDir: string,
+    private readonly sessions: SessionRepo,
+    private readonly events: EventRepo,
+    private readonly backends: Backends,
+  ) {}
+
+  project(name: string): ProjectConfig {
+    const project = this.config.projects.find((p) => p.name === name);
+    if (!project) {
+      const known = this.config.projects.map((p) => p.name);
+      throw new EnnioError('UNKNOWN_PROJECT', `unknown project ${JSON.stringify(name)}`, {
+        hint: known.length ? `projects in the config: ${known.join(', ')}` : 'the config has no projects yet; add one to ennio.yaml',
+      });
+    }
+    return project;
+  }
+
+  get(id: string): SessionRecord {
+    const record = this.sessions.get(id);
+    if (!record) {
+      throw new EnnioError('UNKNOWN_SESSION', `unknown session ${JSON.stringify(id)}`, { hint: 'list sessions with: ennio session list' });
+    }
+    return record;
+  }
+
+  private async backendOf(record: SessionRecord): Promise<Backend> {
+    return this.backends.forProject(this.project(record.project), record.runtime_name);
+  }
+
+  async spawn(projectName: string, options: SpawnOptions = {}): Promise<SessionRecord> {
+    const project = this.project(projectName);
+    const agent = agentNameFor(this.config, project, options.agent);
+    const backend = await this.backends.forProject(project);
+    const host = backend.host;
+    const prefix = project.session_prefix ?? defaultPrefix(project.name);
+    let id = newSessionId(prefix);
+    while (this.sessions.get(id)) id = newSessionId(prefix);
+    const branch = options.branch ?? `ennio/${id}`;
+    await assertBranchName(host, branch);
+    await assertAgentInstalled(host, project, agent);
+    const repoPath = await repoPathFor(host, project, this.configDir);
+    const workspaceType = project.workspace ?? this.config.defaults.workspace;
+    if (workspaceType === 'worktree' && options.branch && (await branchExists(host, repoPath, branch).catch(() => false))) {
+      throw new EnnioError('BRANCH_EXISTS', `branch ${JSON.stringify(branch)} already exists in ${repoPath} on ${host.label}`, {
+        hint: 'choose another --branch, or omit it to get ennio/<session-id>',
+      });
+    }
+    const workspacePath = joinPath(await backend.workspaces.workspaceRoot(project.name), id);
+    const now = new Date().toISOString();
+    // Reserved first, inside one transaction, so concurrent spawns cannot pass max_sessions.
+    this.sessions.reserve(project.name, project.max_sessions, {
+      id, project: project.name, status: 'spawning', agent, runtime_name: backend.runtime.name, backend: backend.kind,
+      host: host.label, branch, workspace_path: workspacePath, workspace_type: workspaceType, repo_path: repoPath,
+      runtime_handle: null, prompt: options.prompt ?? null, issue: options.issue ?? null, created_at: now, updated_at: now,
+      exit_code: null, info: null,
+    });
+    const undos: Undo[] = [];
+    try {
+      const handle = await this.createAndLaunch(backend, project, { id, agent, branch, repoPath, workspacePath, workspaceType, reuseBranch: false, issue: options.issue, prompt: options.prompt }, undos);
+      this.sessions.update(id, { status: 'running', runtime_handle: JSON.stringify(handle) });
+      this.events.append(id, 'spawned', { project: project.name, agent, branch, host: host.label, backend: backend.kind });
+      return this.get(id);
+    } catch (err) {
+      const problems = await rollback(undos);
+      this.sessions.delete(id);
+      this.events.append(id, 'error', { during: 'spawn', message: err instanceof Error ? err.message : String(err), cleanup_problems: problems });
+      throw err;
+    }
+  }
+
+  private async createAndLaunch(
+    backend: Backend,
+    project: ProjectConfig,
+    s: { id: string; agent: string; branch: string; repoPath: string; workspacePath: string; workspaceType: 'worktree' | 'clone'; reuseBranch: boolean; issue?: string | undefined; prompt?: string | undefined },
+    undos: Undo[],
+  ): Promise<RuntimeHandle> {
+    const created = await backend.workspaces.create({
+      type: s.workspaceType, repoPath: s.repoPath, workspacePath: s.workspacePath, branch: s.branch,
+      defaultBranch: project.default_branch, reuseBranch: s.reuseBranch, ...(project.repo ? { repoUrl: project.repo } : {}),
+    });
+    if (created.createdBranch) undos.push(() => backend.workspaces.deleteBranch(s.repoPath, s.branch));
+    undos.push(() => backend.workspaces.remove({ type: s.workspaceType, repoPath: s.repoPath, workspacePath: created.path }));
+    const env: Record<string, string> = {
+      ENNIO_SESSION_ID: s.id, ENNIO_PROJECT: project.name, ENNIO_WORKSPACE: created.path, ENNIO_BRANCH: s.branch,
+      ...(s.issue ? { ENNIO_ISSUE: s.issue } : {}),
+    };
+    await prepareWorkspace(backend.host, project, s.repoPath, created.path, env);
+    return launchAgent(backend, { sessionId: s.id, project, agent: s.agent, workspace: created.path, env, ...(s.prompt ? { prompt: s.prompt } : {}) }, undos);
+  }
+
+  /** Sessions with their status checked against the runtime (running → exited when the agent is gone). */
+  async list(projectName?: string): Promise<SessionView[]> {
+    if (projectName) this.project(projectName);
+    const records = this.sessions.list(projectName ? { project: projectName } : {});
+    return Promise.all(records.map((r) => this.refresh(r)));
+  }
+
+  private async refresh(record: SessionRecord): Promise<SessionView> {
+    if (record.status !== 'running' || !record.runtime_handle) return record;
+    let state: Liveness;
+    try {
+      state = await (await this.backendOf(record)).runtime.liveness(JSON.parse(record.runtime_handle) as RuntimeHandle);
+    } catch (err) {
+      // A dead connection is not a dead session: report it, change nothing.
+      return { ...record, unreachable: err instanceof Error ? err.message : String(err) };
+    }
+    if (state === 'running') return record;
+    this.sessions.update(record.id, { status: 'exited' });
+    this.events.append(record.id, 'exited', { observed: state === 'missing' ? 'runtime gone' : 'agent process exited' });
+    return this.get(record.id);
+  }
+
+  async info(id: string): Promise<SessionView & { runtime_info: Record<string, string> }> {
+    const view = await this.refresh(this.get(id));
+    let runtimeInfo: Record<string, string> = {};
+    if (view.runtime_handle && !view.unreachable && view.status !== 'killed') {
+      const backend = await this.backendOf(view);
+      runtimeInfo = (await backend.runtime.info?.(JSON.parse(view.runtime_handle) as RuntimeHandle)) ?? {};
+    }
+    return { ...view, runtime_info: runtimeInfo };
+  }
+
+  private async running(id: string): Promise<{ record: SessionRecord; backend: Backend; handle: RuntimeHandle }> {
+    const record = await this.refresh(this.get(id));
+    if (record.status !== 'running' || !record.runtime_handle) {
+      throw new EnnioError('SESSION_STATE', `session ${id} is ${record.status}, not running`, {
+        hint: RESTORABLE_STATUSES.includes(record.status) ? `restore it with: ennio session restore ${id}` : undefined,
+      });
+    }
+    return { record, backend: await this.backendOf(record), handle: JSON.parse(record.runtime_handle) as RuntimeHandle };
+  }
+
+  async send(id: string, message: string): Promise<void> {
+    if (message.length === 0) throw new EnnioError('INVALID_ARGUMENT', 'the message is empty', { hint: 'pass text, --file F, or pipe it on stdin' });
+    const { backend, handle } = await this.running(id);
+    await backend.runtime.send(handle, message);
+    this.events.append(id, 'message_sent', { bytes: Buffer.byteLength(message), preview: message.slice(0, 120) });
+  }
+
+  /** Output of a session; a killed session has none (its runtime is gone). */
+  async logs(id: string, lines: number): Promise<string> {
+    const record = this.get(id);
+    if (!record.runtime_handle || record.status === 'killed') {
+      throw new EnnioError('SESSION_STATE', `session ${id} is ${record.status}; its output went with its runtime`);
+    }
+    return (await this.backendOf(record)).runtime.output(JSON.parse(record.runtime_handle) as RuntimeHandle, lines);
+  }
+
+  async attachArgv(id: string): Promise<string[]> {
+    const { backend, handle } = await this.running(id);
+    return backend.runtime.attachArgv(handle);
+  }
+
+  /** Stop the agent and remove the workspace; keep the branch and the record. */
+  async kill(id: string): Promise<SessionRecord> {
+    const record = this.get(id);
+    if (record.status === 'killed') throw new EnnioError('SESSION_STATE', `session ${id} is already killed`);
+    const backend = await this.backendOf(record);
+    if (record.runtime_handle) await backend.runtime.destroy(JSON.parse(record.runtime_handle) as RuntimeHandle);
+    await backend.workspaces.remove({ type: record.workspace_type, repoPath: record.repo_path, workspacePath: record.workspace_path });
+    this.sessions.update(id, { status: 'killed' });
+    this.events.append(id, 'killed', {});
+    return this.get(id);
+  }
+
+  /** Relaunch the agent in the kept workspace, or in a new one on the session's branch. */
+  async restore(id: string): Promise<SessionRecord> {
+    const record = await this.refresh(this.get(id));
+    if (!RESTORABLE_STATUSES.includes(record.status)) {
+      throw new EnnioError('SESSION_STATE', `session ${id} is ${record.status}; only exited, killed or failed sessions can be restored`);
+    }
+    const project = this.project(record.project);
+    const backend = await this.backendOf(record);
+    if (record.runtime_handle) await backend.runtime.destroy(JSON.parse(record.runtime_handle) as RuntimeHandle);
+    const undos: Undo[] = [];
+    try {
+      let handle: RuntimeHandle;
+      const env = { ENNIO_SESSION_ID: id, ENNIO_PROJECT: project.name, ENNIO_WORKSPACE: record.workspace_path, ENNIO_BRANCH: record.branch, ...(record.issue ? { ENNIO_ISSUE: record.issue } : {}) };
+      if (await exists(backend.host, record.workspace_path)) {
+        handle = await launchAgent(backend, { sessionId: id, project, agent: record.agent, workspace: record.workspace_path, env }, undos);
+      } else {
+        handle = await this.createAndLaunch(backend, project, {
+          id, agent: record.agent, branch: record.branch, repoPath: record.repo_path, workspacePath: record.workspace_path,
+          workspaceType: record.workspace_type, reuseBranch: true,
+        }, undos);
+      }
+      this.sessions.update(id, { status: 'running', runtime_handle: JSON.stringify(handle) });
+      this.events.append(id, 'restored', {});
+      return this.get(id);
+    } catch (err) {
+      await rollback(undos);
+      this.events.append(id, 'error', { during: 'restore', message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  }
+
+  /** Kill sessions whose agent has exited (freeing their workspaces); with purge, forget killed ones. */
+  async cleanup(purge: boolean): Promise<{ killed: string[]; purged: string[] }> {
+    const killed: string[] = [];
+    for (const s of await this.list()) {
+      if (s.status === 'exited' || s.status === 'failed') killed.push((await this.kill(s.id)).id);
+    }
+    const purged: string[] = [];
+    if (purge) {
+      for (const s of this.sessions.list({ statuses: ['killed'] })) {
+        this.sessions.delete(s.id);
+        purged.push(s.id);
+      }
+    }
+    return { killed, purged };
+  }
+
+  recentEvents(id: string, limit = 20): ReturnType<EventRepo['list']> {
+    return this.events.list(id, limit);
+  }
+}

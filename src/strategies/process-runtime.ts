@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { EnnioError } from '../core/errors.js';
+import { tailLines, type Liveness } from '../ops/tmux.js';
+import type { LaunchSpec, Runtime, RuntimeHandle } from './types.js';
+
+/** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat). */
+function startTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces; fields after the last ')' are fixed.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined; // no such process
+  }
+}
+
+/**
+ * A plain child process whose output goes to a log file; no messages. A wrapper shell
+ * records the exit status, and the pid is paired with its start time so a recycled pid
+ * is never mistaken for the agent.
+ */
+export class ProcessRuntime implements Runtime {
+  readonly name = 'process';
+
+  constructor(private readonly logDir: string) {}
+
+  create(spec: LaunchSpec): Promise<RuntimeHandle> {
+    mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
+    const log = join(this.logDir, `${spec.name}.log`);
+    const exitFile = `${log}.exit`;
+    const fd = openSync(log, 'a', 0o600);
+    try {
+      const child = spawn('sh', ['-c', '"$@"; echo $? > "$ENNIO_EXIT_FILE"', 'ennio-process', ...spec.command], {
+        cwd: spec.cwd,
+        env: { ...process.env, ...spec.env, ENNIO_EXIT_FILE: exitFile },
+        stdio: ['ignore', fd, fd],
+        detached: true,
+      });
+      child.unref();
+      if (child.pid === undefined) throw new EnnioError('COMMAND_FAILED', `could not start ${spec.command[0] ?? ''}`);
+      return Promise.resolve({
+        id: spec.name,
+        runtimeName: this.name,
+        data: { pid: String(child.pid), start: startTicks(child.pid) ?? '', log, exitFile },
+      });
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private alive(handle: RuntimeHandle): boolean {
+    const pid = Number(handle.data['pid']);
+    return pid > 0 && startTicks(pid) === handle.data['start'];
+  }
+
+  destroy(handle: RuntimeHandle): Promise<void> {
+    if (this.alive(handle)) {
+      try {
+        process.kill(-Number(handle.data['pid']), 'SIGTERM'); // the whole process group
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    }
+    return Promise.resolve();
+  }
+
+  send(handle: RuntimeHandle): Promise<void> {
+    return Promise.reject(
+      new EnnioError('NOT_SUPPORTED', `session ${handle.id} uses the process runtime, which takes no messages`, {
+        hint: 'use runtime: tmux for sessions you want to talk to',
+      }),
+    );
+  }
+
+  output(handle: RuntimeHandle, lines: number): Promise<string> {
+    const log = handle.data['log'] ?? '';
+    if (!existsSync(log)) return Promise.resolve('');
+    const size = statSync(log).size;
+    // Read only the tail: a long-running agent's log can be large.
+    const fd = openSync(log, 'r');
+    try {
+      const want = Math.min(size, Math.max(64 * 1024, lines * 400));
+      const buf = Buffer.alloc(want);
+      readSyncAll(fd, buf, size - want);
+      return Promise.resolve(tailLines(buf.toString('utf8'), lines));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  liveness(handle: RuntimeHandle): Promise<Liveness> {
+    if (this.alive(handle)) return Promise.resolve('running');
+    return Promise.resolve(existsSync(handle.data['exitFile'] ?? '') || handle.data['log'] ? 'exited' : 'missing');
+  }
+
+  info(handle: RuntimeHandle): Promise<Record<string, string>> {
+    const exitFile = handle.data['exitFile'] ?? '';
+    const info: Record<string, string> = { log: handle.data['log'] ?? '' };
+    if (existsSync(exitFile)) info['exit_code'] = readFileSync(exitFile, 'utf8').trim();
+    return Promise.resolve(info);
+  }
+
+  attachArgv(handle: RuntimeHandle): Promise<string[]> {
+    // Nothing to type into; following the log is the closest thing to attaching.
+    return Promise.resolve(['tail', '-n', '50', '-f', handle.data['log'] ?? '']);
+  }
+}
+
+function readSyncAll(fd: number, buf: Buffer, position: number): void {
+  let off = 0;
+  while (off < buf.length) {
+    const n = readSync(fd, buf, off, buf.length - off, position + off);
+    if (n === 0) break;
+    off += n;
+  }
+}
