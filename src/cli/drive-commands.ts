@@ -38,7 +38,6 @@ export function newLines(prev: string[], next: string[]): string[] {
     for (let start = next.length - k; start >= 0; start--) {
       if (tail.every((line, i) => next[start + i] === line)) return next.slice(start + k);
     }
-    if (k > 30) k = 31; // long matches are tried first; after that a short overlap is enough
   }
   return next;
 }

@@ -149,9 +149,13 @@ export function isNoServer(stderr: string): boolean {
   return /no server running|error connecting to|no sessions|can't find session|session not found/i.test(stderr);
 }
 
-/** Trim the blank rows tmux pads a pane with, keep the last `lines` lines. */
+/**
+ * Keep the last `lines` lines without the blank rows tmux pads a pane with. Trailing
+ * blanks are cut from every line, so a line reads the same whether or not it is the last.
+ */
 export function tailLines(text: string, lines: number): string {
-  const rows = text.replace(/\s+$/, '').split('\n');
+  const rows = text.split('\n').map((row) => row.trimEnd());
+  while (rows.length > 0 && rows[rows.length - 1] === '') rows.pop();
   return rows.slice(-lines).join('\n');
 }
 

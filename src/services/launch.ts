@@ -6,7 +6,8 @@ import { agentPlugin } from '../agents/index.js';
 import type { EnnioConfig, ProjectConfig } from '../config/schema.js';
 import { EnnioError } from '../core/errors.js';
 import type { Host } from '../host/host.js';
-import { createSymlink, expandHome } from '../ops/fs.js';
+import { resolve } from 'node:path';
+import { createSymlink, expandHome, joinPath } from '../ops/fs.js';
 import type { Backend, RuntimeHandle } from '../strategies/types.js';
 
 export type Undo = () => Promise<void>;
@@ -45,7 +46,7 @@ export async function assertAgentInstalled(host: Host, project: ProjectConfig, a
 export async function repoPathFor(host: Host, project: ProjectConfig, configDir: string): Promise<string> {
   const path = await expandHome(host, project.path);
   if (path.startsWith('/')) return path;
-  return host.isRemote ? `${await host.homeDir()}/${path}` : `${configDir}/${path}`;
+  return host.isRemote ? joinPath(await host.homeDir(), path) : resolve(configDir, path);
 }
 
 export async function prepareWorkspace(host: Host, project: ProjectConfig, repoPath: string, workspace: string, env: Record<string, string>): Promise<void> {

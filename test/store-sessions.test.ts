@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EnnioError } from '../src/core/errors.js';
+import { ennioHome, openStore, SCHEMA_VERSION } from '../src/store/db.js';
+import type { Store } from '../src/store/db.js';
+import type { NewSession } from '../src/store/sessions.js';
+
+let root: string;
+let store: Store;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'ennio-store-'));
+  store = openStore(join(root, 'home'));
+});
+afterEach(() => {
+  store.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function session(id: string, over: Partial<NewSession> = {}): NewSession {
+  return {
+    id, project: 'app', status: 'spawning', agent: 'claude-code', runtime_name: 'tmux', backend: 'local', host: 'local',
+    branch: `ennio/${id}`, workspace_path: `/ws/${id}`, workspace_type: 'worktree', repo_path: '/repo', ...over,
+  };
+}
+
+function errorCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof EnnioError) return err.code;
+    throw err;
+  }
+  throw new Error('expected an EnnioError');
+}
+
+describe('openStore', () => {
+  it('creates ENNIO_HOME 0700 with a migrated WAL database', () => {
+    expect(store.path).toBe(join(root, 'home', 'ennio.db'));
+    expect(statSync(join(root, 'home')).mode & 0o777).toBe(0o700);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('keeps data across reopen and migrates only once', () => {
+    store.sessions.insert(session('s1'));
+    store.close();
+    store = openStore(join(root, 'home'));
+    expect(store.sessions.get('s1')?.project).toBe('app');
+  });
+
+  it('refuses a database from a newer ennio', () => {
+    store.db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    store.close();
+    expect(errorCode(() => openStore(join(root, 'home')))).toBe('NOT_SUPPORTED');
+    store = openStore(join(root, 'other'));
+  });
+
+  it('reads ENNIO_HOME, defaulting to ~/.ennio', () => {
+    expect(ennioHome({ ENNIO_HOME: '/x/y' })).toBe('/x/y');
+    expect(ennioHome({})).toMatch(/\/\.ennio$/);
+  });
+});
+
+describe('SessionRepo', () => {
+  it('inserts with defaults and gets the same record back', () => {
+    const rec = store.sessions.insert(session('s1', { prompt: 'fix it', runtime_handle: '{"id":"h"}' }));
+    expect(rec.created_at).toBe(rec.updated_at);
+    expect(rec).toMatchObject({ issue: null, exit_code: null, info: null, prompt: 'fix it' });
+    expect(store.sessions.get('s1')).toEqual(rec);
+    expect(store.sessions.get('nope')).toBeUndefined();
+  });
+
+  it('lists by project and status, oldest first', () => {
+    store.sessions.insert(session('b', { created_at: '2024-01-02T00:00:00.000Z', status: 'running' }));
+    store.sessions.insert(session('a', { created_at: '2024-01-01T00:00:00.000Z', status: 'killed' }));
+    store.sessions.insert(session('c', { project: 'other', status: 'running' }));
+    expect(store.sessions.list().map((s) => s.id)).toEqual(['a', 'b', 'c']);
+    expect(store.sessions.list({ project: 'app' }).map((s) => s.id)).toEqual(['a', 'b']);
+    expect(store.sessions.list({ statuses: ['running'] }).map((s) => s.id)).toEqual(['b', 'c']);
+    expect(store.sessions.list({ project: 'app', statuses: ['running', 'spawning'] }).map((s) => s.id)).toEqual(['b']);
+    expect(store.sessions.list({ statuses: [] })).toEqual([]);
+  });
+
+  it('updates fields, bumps updated_at, and can set nullable fields back to null', () => {
+    store.sessions.insert(session('s1', { created_at: '2020-01-01T00:00:00.000Z', info: '{"url":"x"}' }));
+    const rec = store.sessions.update('s1', { status: 'running', runtime_handle: '{"id":"t"}', info: null, exit_code: 3 });
+    expect(rec).toMatchObject({ status: 'running', runtime_handle: '{"id":"t"}', info: null, exit_code: 3 });
+    expect(rec.created_at).toBe('2020-01-01T00:00:00.000Z');
+    expect(rec.updated_at).not.toBe('2020-01-01T00:00:00.000Z');
+    expect(store.sessions.get('s1')).toEqual(rec);
+  });
+
+  it('deletes and counts active sessions', () => {
+    store.sessions.insert(session('s1', { status: 'running' }));
+    store.sessions.insert(session('s2', { status: 'spawning' }));
+    store.sessions.insert(session('s3', { status: 'exited' }));
+    store.sessions.insert(session('s4', { status: 'running', project: 'other' }));
+    expect(store.sessions.countActive('app')).toBe(2);
+    expect(store.sessions.delete('s1')).toBe(true);
+    expect(store.sessions.delete('s1')).toBe(false);
+    expect(store.sessions.countActive('app')).toBe(1);
+  });
+
+  it('reserve inserts until max_sessions and then throws MAX_SESSIONS', () => {
+    store.sessions.reserve('app', 2, session('r1'));
+    store.sessions.reserve('app', 2, session('r2'));
+    store.sessions.insert(session('done', { status: 'exited' }));
+    let err: unknown;
+    try {
+      store.sessions.reserve('app', 2, session('r3'));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(EnnioError);
+    expect((err as EnnioError).code).toBe('MAX_SESSIONS');
+    expect((err as EnnioError).message).toContain('max_sessions is 2');
+    expect((err as EnnioError).hint).toContain('ennio session kill');
+    expect(store.sessions.get('r3')).toBeUndefined();
+    store.sessions.update('r1', { status: 'killed' });
+    expect(store.sessions.reserve('app', 2, session('r3')).id).toBe('r3');
+    expect(store.sessions.reserve('app', undefined, session('r4')).id).toBe('r4');
+    expect(store.sessions.countActive('app')).toBe(3);
+  });
+
+  it('rejects bad input with codes, not raw SQLite errors', () => {
+    store.sessions.insert(session('s1'));
+    expect(errorCode(() => store.sessions.insert(session('s1')))).toBe('INVALID_ARGUMENT');
+    expect(errorCode(() => store.sessions.insert(session('s2', { runtime_handle: 'not json' })))).toBe('INVALID_ARGUMENT');
+    expect(errorCode(() => store.sessions.update('s1', { info: '{' }))).toBe('INVALID_ARGUMENT');
+    expect(errorCode(() => store.sessions.update('ghost', { status: 'killed' }))).toBe('UNKNOWN_SESSION');
+    expect(store.sessions.get('s1')?.info).toBeNull();
+  });
+});
