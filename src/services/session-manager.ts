@@ -126,7 +126,9 @@ export class SessionManager {
   /** Sessions with their status checked against the runtime (running → exited when the agent is gone). */
   async list(projectName?: string): Promise<SessionView[]> {
     if (projectName) this.project(projectName);
-    const records = this.sessions.list(projectName ? { project: projectName } : {});
+    // The store is shared by every config; a config shows the sessions of its own projects.
+    const ours = new Set(this.config.projects.map((p) => p.name));
+    const records = this.sessions.list(projectName ? { project: projectName } : {}).filter((r) => ours.has(r.project));
     return Promise.all(records.map((r) => this.refresh(r)));
   }
 
@@ -237,7 +239,8 @@ export class SessionManager {
     }
     const purged: string[] = [];
     if (purge) {
-      for (const s of this.sessions.list({ statuses: ['killed'] })) {
+      const ours = new Set(this.config.projects.map((p) => p.name));
+      for (const s of this.sessions.list({ statuses: ['killed'] }).filter((r) => ours.has(r.project))) {
         this.sessions.delete(s.id);
         purged.push(s.id);
       }

@@ -1,0 +1,110 @@
+/** init, config, doctor, the process runtime and the demo, through the built CLI. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorld, demoProject, waitFor, type World } from './helpers/cli.js';
+
+let w: World;
+beforeAll(() => {
+  w = createWorld();
+  w.makeRepo();
+});
+afterAll(() => w.cleanup());
+
+describe('init and config', () => {
+  it('init writes a starter that validates, and refuses to overwrite', () => {
+    const dir = join(w.dir, 'proj');
+    const res = w.run(['init', dir]);
+    expect(res.code).toBe(0);
+    const file = join(dir, 'ennio.yaml');
+    const before = readFileSync(file, 'utf8');
+    expect(w.run(['config', 'validate', file]).code).toBe(0);
+    const again = w.run(['init', dir]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('already');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+  it('schema prints a JSON Schema with the config keys', () => {
+    const schema = JSON.parse(w.run(['config', 'schema']).stdout) as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['port', 'defaults', 'projects']));
+  });
+  it('show prints the effective config with secrets redacted', () => {
+    const path = join(w.dir, 'secret.yaml');
+    writeFileSync(path, [
+      'projects:',
+      '  - name: r',
+      '    path: /srv/r',
+      '    ssh_config:',
+      '      host: example.invalid',
+      '      auth: { type: password, password: "${TEST_SSH_PASSWORD}" }',
+      '      strategy: node',
+      '      node_config: { auth_token: "${TEST_NODE_TOKEN}" }',
+      '',
+    ].join('\n'));
+    const env = { TEST_SSH_PASSWORD: 'hunter2-secret', TEST_NODE_TOKEN: 'tok-secret-123' };
+    for (const args of [['config', 'show'], ['config', 'show', '--json']]) {
+      const res = w.run(['-c', path, ...args], { env });
+      expect(res.code).toBe(0);
+      expect(res.stdout).not.toContain('hunter2-secret');
+      expect(res.stdout).not.toContain('tok-secret-123');
+      expect(res.stdout).toContain('***');
+      expect(res.stdout).toContain('example.invalid');
+    }
+  });
+});
+
+describe('doctor', () => {
+  it('reports tools and the config', () => {
+    w.writeConfig(demoProject());
+    const res = w.run(['doctor', '--json']);
+    const report = JSON.parse(res.stdout) as { ok: boolean; checks: Array<{ name: string; ok: boolean }> };
+    expect(report.checks.find((c) => c.name === 'git')?.ok).toBe(true);
+    expect(report.checks.find((c) => c.name === 'tmux')?.ok).toBe(true);
+    expect(report.checks.find((c) => c.name === 'config')?.ok).toBe(true);
+    expect(report.ok).toBe(true);
+    expect(res.code).toBe(0);
+  });
+});
+
+describe('process runtime', () => {
+  it('runs a plain child process with its output in a log, takes no messages, and reports its exit', async () => {
+    const path = join(w.dir, 'proc.yaml');
+    writeFileSync(path, [
+      'projects:',
+      '  - name: batch',
+      '    path: ./repo',
+      '    runtime: process',
+      '    agent: custom',
+      '    agent_config:',
+      '      command: \'echo "working in $ENNIO_SESSION_ID: $ENNIO_PROMPT"; read line; echo never\'',
+      '',
+    ].join('\n'));
+    const res = w.run(['-c', path, 'spawn', 'batch', '--prompt', 'do the thing', '--json']);
+    expect(res.code).toBe(0);
+    const s = JSON.parse(res.stdout) as { id: string; runtime_name: string };
+    expect(s.runtime_name).toBe('process');
+    await waitFor(() => w.run(['-c', path, 'logs', s.id]).stdout.includes(`working in ${s.id}: do the thing`), 'process output');
+    const send = w.run(['-c', path, 'send', s.id, 'hi']);
+    expect(send.code).not.toBe(0);
+    expect(send.stderr).toContain('takes no messages');
+    await waitFor(() => w.run(['-c', path, 'status', '--json']).stdout.includes('"exited"'), 'exit to be noticed');
+    const info = JSON.parse(w.run(['-c', path, 'session', 'info', s.id, '--json']).stdout) as { runtime_info: Record<string, string> };
+    expect(info.runtime_info['exit_code']).toBe('0');
+    expect(w.run(['-c', path, 'session', 'kill', s.id]).code).toBe(0);
+  });
+});
+
+describe('demo', () => {
+  it('spawns two sessions, sends a message, shows the answer, kills one', () => {
+    const res = w.run(['demo']);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/message #2: \d+ bytes, 2 line\(s\)/);
+    expect(res.stdout).toContain('killed');
+    const cfg = /Throwaway git repo and config in (\S+)/.exec(res.stdout)?.[1];
+    expect(cfg && existsSync(join(cfg, 'ennio.yaml'))).toBe(true);
+    const list = JSON.parse(w.run(['-c', join(cfg!, 'ennio.yaml'), 'status', '--json']).stdout) as Array<{ id: string; status: string }>;
+    expect(list.map((s) => s.status).sort()).toEqual(['killed', 'running']);
+    for (const s of list.filter((x) => x.status === 'running')) w.run(['-c', join(cfg!, 'ennio.yaml'), 'session', 'kill', s.id]);
+  });
+});
