@@ -64,6 +64,7 @@ export const sshConfig = z.strictObject({
   proxy_jump: z.string().optional().describe('Bastions, as OpenSSH ProxyJump: [user@]host[:port][,…]. Default: from ~/.ssh/config.'),
   forward_agent: z.boolean().default(false).describe('Forward the local SSH agent so the remote can fetch private repos.'),
   use_ssh_config: z.boolean().default(true).describe('Resolve host through `ssh -G` (~/.ssh/config).'),
+  remote_dir: z.string().default('~/.ennio').describe("Ennio's directory on the remote host: workspaces/ and tmate/ live there."),
   tmate: tmateConfig.optional(),
   node_config: nodeConfig.optional(),
 });

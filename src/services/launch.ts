@@ -30,9 +30,10 @@ export function agentNameFor(config: EnnioConfig, project: ProjectConfig, overri
 }
 
 /** Fail before creating anything when the agent's program is not on the host. */
-export async function assertAgentInstalled(host: Host, project: ProjectConfig, agent: string): Promise<void> {
+export async function assertAgentInstalled(backend: Backend, project: ProjectConfig, agent: string): Promise<void> {
+  const host = backend.host;
   const plugin = agentPlugin(agent);
-  const program = plugin.program(project.agent_config ?? { args: [] });
+  const program = backend.runtime.requiredProgram ?? plugin.program(project.agent_config ?? { args: [] });
   if (!program) return;
   const res = await host.exec(['sh', '-c', 'command -v -- "$1"', 'ennio-check', program]);
   if (res.code !== 0) {
@@ -87,10 +88,11 @@ export async function launchAgent(backend: Backend, input: LaunchInput, undos: U
     if (res.code !== 0) throw new EnnioError('COMMAND_FAILED', `could not write ${file.path} on ${backend.host.label}: ${res.stderr.trim()}`);
   }
   const env = { ...input.env };
-  if (launch.typedPrompt && backend.runtime.name === 'process') env['ENNIO_PROMPT'] = launch.typedPrompt;
+  const typed = backend.runtime.typesPrompt ? input.prompt : launch.typedPrompt;
+  if (typed && backend.runtime.name === 'process') env['ENNIO_PROMPT'] = typed;
   const handle = await backend.runtime.create({ sessionId: input.sessionId, name: input.sessionId, cwd: input.workspace, env, command: launch.command });
   undos.push(() => backend.runtime.destroy(handle));
-  if (launch.typedPrompt && backend.runtime.name !== 'process') await typeFirstPrompt(backend, handle, launch.typedPrompt);
+  if (typed && backend.runtime.name !== 'process') await typeFirstPrompt(backend, handle, typed);
   return handle;
 }
 
@@ -98,9 +100,10 @@ export async function launchAgent(backend: Backend, input: LaunchInput, undos: U
 async function typeFirstPrompt(backend: Backend, handle: RuntimeHandle, prompt: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if ((await backend.runtime.liveness(handle)) !== 'running') {
-      const tail = await backend.runtime.output(handle, 20).catch(() => '');
-      throw new EnnioError('COMMAND_FAILED', `the agent exited right after starting${tail ? `:\n${tail}` : ''}`, {
+    const state = await backend.runtime.liveness(handle);
+    if (state !== 'running') {
+      const tail = state === 'exited' ? await backend.runtime.output(handle, 20) : '';
+      throw new EnnioError('COMMAND_FAILED', `the agent ${state === 'exited' ? 'exited right after starting' : 'session vanished right after starting'}${tail ? `:\n${tail}` : ''}`, {
         hint: 'check the agent command (agent_config) by running it by hand in the workspace',
       });
     }

@@ -72,7 +72,7 @@ export class SessionManager {
     while (this.sessions.get(id)) id = newSessionId(prefix);
     const branch = options.branch ?? `ennio/${id}`;
     await assertBranchName(host, branch);
-    await assertAgentInstalled(host, project, agent);
+    await assertAgentInstalled(backend, project, agent);
     const repoPath = await repoPathFor(host, project, this.configDir);
     const workspaceType = project.workspace ?? this.config.defaults.workspace;
     if (workspaceType === 'worktree' && options.branch && (await branchExists(host, repoPath, branch).catch(() => false))) {

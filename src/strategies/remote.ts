@@ -1,10 +1,47 @@
-/** Placeholder until the SSH layer lands: remote projects are routed here. */
-import { EnnioError } from '../core/errors.js';
+/**
+ * Remote projects: one shared SshHost per host (src/host/ssh/registry.ts) and the
+ * runtime the strategy names. tmux, tmate and remote_control run src/ops through the
+ * SshHost; node sends the same requests to the ennio-node daemon.
+ */
 import type { ProjectConfig, SshConfig } from '../config/schema.js';
-import type { Backend } from './types.js';
+import { attachArgv } from '../host/ssh/attach-argv.js';
+import { closeAllSshHosts, sshHostForConfig } from '../host/ssh/registry.js';
+import type { SshHost } from '../host/ssh/ssh-host.js';
+import { HostWorkspaces } from './host-workspaces.js';
+import { RemoteControlRuntime } from './remote-control-runtime.js';
+import { TmateRuntime } from './tmate-runtime.js';
+import { defaultTmuxServer, TmuxRuntime } from './tmux-runtime.js';
+import type { Backend, Runtime } from './types.js';
 
-export function createRemoteBackend(project: ProjectConfig, _ssh: SshConfig, _home: string): Promise<Backend> {
-  return Promise.reject(new EnnioError('NOT_SUPPORTED', `remote project ${project.name}: remote execution is not built yet`));
+function runtimeFor(host: SshHost, project: ProjectConfig, ssh: SshConfig): Runtime {
+  const server = defaultTmuxServer();
+  const wrapAttach = (argv: string[]): Promise<string[]> => Promise.resolve(attachArgv(host.target, argv));
+  switch (ssh.strategy) {
+    case 'tmate':
+      return new TmateRuntime(host, server, wrapAttach, ssh.tmate, `${ssh.remote_dir}/tmate`);
+    case 'remote_control':
+      return new RemoteControlRuntime(host, server, wrapAttach, project.agent_config?.args ?? []);
+    default:
+      return new TmuxRuntime(host, server, wrapAttach);
+  }
 }
 
-export async function closeAllRemote(): Promise<void> {}
+export async function createRemoteBackend(project: ProjectConfig, ssh: SshConfig, ennioHome: string): Promise<Backend> {
+  const host = await sshHostForConfig(ssh);
+  if (ssh.strategy === 'node') {
+    const { createNodeBackend } = await import('./node.js');
+    return createNodeBackend(project, ssh, host, ennioHome);
+  }
+  return {
+    kind: `ssh:${ssh.strategy}`,
+    host,
+    workspaces: new HostWorkspaces(host, `${ssh.remote_dir}/workspaces`),
+    runtime: runtimeFor(host, project, ssh),
+  };
+}
+
+export async function closeAllRemote(): Promise<void> {
+  const { closeAllNodeClients } = await import('./node.js').catch(() => ({ closeAllNodeClients: async () => {} }));
+  await closeAllNodeClients();
+  await closeAllSshHosts();
+}

@@ -27,6 +27,10 @@ export interface LaunchSpec {
 
 export interface Runtime {
   readonly name: string;
+  /** A runtime that launches its own program (remote_control) names it, for the install check. */
+  readonly requiredProgram?: string;
+  /** True when the runtime ignores the agent's command line, so the prompt must be typed in. */
+  readonly typesPrompt?: boolean;
   create(spec: LaunchSpec): Promise<RuntimeHandle>;
   /** Stop the agent; a runtime that is already gone is not an error. */
   destroy(handle: RuntimeHandle): Promise<void>;

@@ -1,0 +1,174 @@
+/**
+ * ennio-node benchmark: `npx tsx bench/node-bench.ts [iterations]` (build first:
+ * `node scripts/build.mjs`; needs root for the loopback sshd).
+ *
+ * Measures, against a loopback OpenSSH sshd:
+ *  - cold: new SSH connection + deploy (upload, verify, start) + first Heartbeat;
+ *  - warm, through the tunnel (HTTP/2 over one forwarded SSH channel): GetOutput,
+ *    SendMessage, IsAlive medians — and the same operations via the tmux strategy
+ *    (src/ops/tmux.ts through SshHost's pooled shell) and via `ssh` per command over a
+ *    ControlMaster socket, with ratios;
+ *  - the daemon's RSS (VmRSS from /proc/<pid>/status) after the run.
+ * Everything it starts is stopped and removed at the end, also on failure.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecOptions, ExecResult, Host } from '../src/host/host.js';
+import { SshHostRegistry } from '../src/host/ssh/registry.js';
+import { RemoteNode } from '../src/node/client/remote-node.js';
+import { TokenStore } from '../src/node/client/token-store.js';
+import { shellJoin } from '../src/ops/shell-quote.js';
+import { capture, createSession, liveness, sendMessage, type TmuxServer } from '../src/ops/tmux.js';
+import { freePort, sshdSkipReason, startSshd, type TestSshd } from '../test/helpers/sshd.js';
+import { targetFor, tmuxSocket } from '../test/helpers/ssh-env.js';
+
+const ITERATIONS = Number(process.argv[2] ?? 200);
+
+/** `ssh` per command over a ControlMaster socket (the usual way scripts drive remote tmux). */
+class ControlMasterHost implements Host {
+  readonly label = 'ssh+ControlMaster';
+  readonly isRemote = true;
+  private readonly base: string[];
+  constructor(sshd: TestSshd, knownHosts: string, controlPath: string) {
+    this.base = [
+      '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=accept-new',
+      '-o', 'ControlMaster=auto', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=60',
+      '-i', sshd.clientKey, '-p', String(sshd.port), '-l', 'root', '127.0.0.1',
+    ];
+  }
+  exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return new Promise((resolve) => {
+      const child = spawn('ssh', [...this.base, '--', `LC_CTYPE=C.UTF-8; export LC_CTYPE; ${shellJoin(argv)}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+      child.on('close', (code) => resolve({ code: code ?? 255, stdout, stderr }));
+      child.stdin.end(options.input ?? '');
+    });
+  }
+  homeDir(): Promise<string> {
+    return Promise.resolve('/root');
+  }
+  close(): Promise<void> {
+    return new Promise((resolve) => spawn('ssh', [...this.base.slice(0, -1), '-O', 'exit', '127.0.0.1'], { stdio: 'ignore' }).on('close', () => resolve()));
+  }
+}
+
+interface Stats {
+  median: number;
+  p90: number;
+}
+
+async function measure(n: number, op: (i: number) => Promise<unknown>): Promise<Stats> {
+  for (let i = 0; i < 5; i++) await op(i); // warm up
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await op(i);
+    samples.push(performance.now() - t0);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
+  return { median: at(0.5), p90: at(0.9) };
+}
+
+type Ops = Record<'GetOutput' | 'SendMessage' | 'IsAlive', Stats>;
+
+async function viaHost(host: Host, server: TmuxServer, name: string, n: number): Promise<Ops> {
+  await createSession(host, server, { name, cwd: '/tmp', env: {}, command: ['cat'] });
+  return {
+    GetOutput: await measure(n, () => capture(host, server, name, 100)),
+    SendMessage: await measure(n, (i) => sendMessage(host, server, name, `bench ${i}`)),
+    IsAlive: await measure(n, () => liveness(host, server, name)),
+  };
+}
+
+function vmRssMiB(pid: number): number {
+  const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  return kb / 1024;
+}
+
+const ms = (n: number): string => `${n.toFixed(2)} ms`;
+
+async function main(): Promise<void> {
+  const reason = sshdSkipReason();
+  if (reason) {
+    console.log(`node-bench: cannot run: ${reason}`);
+    return;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'ennio-node-bench-'));
+  const tmux = tmuxSocket();
+  const registry = new SshHostRegistry();
+  let sshd: TestSshd | undefined;
+  let node: RemoteNode | undefined;
+  let cm: ControlMasterHost | undefined;
+  try {
+    sshd = await startSshd({ logLevel: 'INFO' });
+    const kh = join(work, 'known_hosts');
+    const server: TmuxServer = { socket: tmux.socket };
+
+    // Cold: SSH connect + probe + upload + verify + start + first healthy Heartbeat.
+    const t0 = performance.now();
+    const host = registry.get(targetFor(sshd, kh), { warn: () => undefined });
+    node = new RemoteNode({
+      host,
+      node: { port: await freePort(), idle_timeout: 600, workspace_root: join(work, 'ws') },
+      tokens: new TokenStore(join(work, 'home')),
+      remoteDir: join(work, 'remote'),
+      tmuxSocket: tmux.socket,
+    });
+    const hb = await node.ensure();
+    const coldMs = performance.now() - t0;
+
+    const n = node;
+    const h = await n.createRuntime({ sessionId: 'bench-node', name: 'bench-node', launchCommand: 'exec cat', env: {}, cwd: '/tmp' });
+    const viaNode: Ops = {
+      GetOutput: await measure(ITERATIONS, () => n.getOutput(h, 100)),
+      SendMessage: await measure(ITERATIONS, (i) => n.sendMessage(h, `bench ${i}`)),
+      IsAlive: await measure(ITERATIONS, () => n.liveness(h)),
+    };
+    const heartbeat = await measure(ITERATIONS, () => n.heartbeat());
+    const rss = vmRssMiB(hb.pid);
+
+    const viaSshHost = await viaHost(host, server, 'bench-sshhost', ITERATIONS);
+    cm = new ControlMasterHost(sshd, kh, join(work, 'cm-%C'));
+    const viaCm = await viaHost(cm, server, 'bench-cm', Math.max(20, Math.floor(ITERATIONS / 4)));
+
+    const rows: string[][] = [
+      ['operation', 'node median', 'node p90', 'tmux/SshHost median', 'ratio', 'ssh+ControlMaster median', 'ratio'],
+      ...(['GetOutput', 'SendMessage', 'IsAlive'] as const).map((op) => [
+        op,
+        ms(viaNode[op].median),
+        ms(viaNode[op].p90),
+        ms(viaSshHost[op].median),
+        `${(viaSshHost[op].median / viaNode[op].median).toFixed(1)}x`,
+        ms(viaCm[op].median),
+        `${(viaCm[op].median / viaNode[op].median).toFixed(1)}x`,
+      ]),
+      ['Heartbeat', ms(heartbeat.median), ms(heartbeat.p90), '-', '-', '-', '-'],
+    ];
+    const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+    console.log(`\nennio-node bench — loopback OpenSSH sshd, ${ITERATIONS} iterations per warm operation (ratio = other / node)\n`);
+    rows.forEach((r, i) => {
+      console.log(r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  '));
+      if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+    });
+    const warmOk = (['GetOutput', 'SendMessage', 'IsAlive'] as const).every((op) => viaNode[op].median <= 5);
+    console.log(`\ncold connect + deploy + first Heartbeat: ${ms(coldMs)} (target ≤ 3000 ms: ${coldMs <= 3000 ? 'met' : 'NOT met'})`);
+    console.log(`daemon RSS (VmRSS): ${rss.toFixed(1)} MiB (target ≤ 80 MB: ${rss <= 80 ? 'met' : 'NOT met'})`);
+    console.log(`warm GetOutput/SendMessage/IsAlive medians ≤ 5 ms: ${warmOk ? 'met' : 'NOT met'}`);
+  } finally {
+    if (node) await node.stop(false).catch((err: unknown) => console.error(`stopping the daemon: ${String(err)}`));
+    node?.close();
+    await registry.closeAll();
+    await cm?.close();
+    tmux.kill();
+    await sshd?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,120 @@
+/**
+ * `ennio node list | status <host|project> | connect <project> [--local-port N] |
+ * disconnect <project> [--shutdown]`. Thin: the work is in src/services/node-manager.ts.
+ */
+import type { Command } from 'commander';
+import type { EnnioConfig } from '../config/schema.js';
+import { EnnioError } from '../core/errors.js';
+import { closeAllRemote } from '../strategies/remote.js';
+import { NodeManager, type NodeStatus } from '../services/node-manager.js';
+import { printJson, table } from './output.js';
+
+export interface NodeCliDeps {
+  /** Loads ennio.yaml (throws EnnioError CONFIG_* as the other commands do). */
+  loadConfig: () => EnnioConfig;
+  /** Whether --json was given. */
+  json: () => boolean;
+  /** $ENNIO_HOME (default: the env variable, else ~/.ennio). */
+  ennioHome?: () => string;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function statusTable(rows: NodeStatus[]): string {
+  return table(
+    ['PROJECT', 'NODE', 'STATE', 'VERSION', 'PID', 'UPTIME', 'RUNTIMES', 'RSS'],
+    rows.map((s) =>
+      s.reachable
+        ? [s.project, s.target, s.heartbeat.healthy ? (s.current ? 'healthy' : 'healthy (outdated)') : `unhealthy: ${s.heartbeat.detail}`, s.heartbeat.version, s.heartbeat.pid, `${s.heartbeat.uptimeSecs}s`, s.heartbeat.runtimes, mib(s.heartbeat.rssBytes)]
+        : [s.project, s.target, `not running (${s.reason})`, '-', '-', '-', '-', '-'],
+    ),
+  );
+}
+
+function parsePort(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 65535) throw new EnnioError('INVALID_ARGUMENT', `--local-port expects 0-65535, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+export function registerNodeCommands(program: Command, deps: NodeCliDeps): Command {
+  const manager = (): NodeManager => new NodeManager(deps.loadConfig(), ...(deps.ennioHome ? [deps.ennioHome()] : []));
+  /** Every command releases SSH connections and tunnels, also on failure. */
+  const run = async (body: (m: NodeManager) => Promise<void>): Promise<void> => {
+    try {
+      await body(manager());
+    } finally {
+      await closeAllRemote();
+    }
+  };
+
+  const node = program.command('node').description('the ennio-node daemon of projects with ssh_config.strategy: node');
+
+  node
+    .command('list')
+    .description('list the configured node projects')
+    .action(() => {
+      const rows = manager().list();
+      if (deps.json()) return printJson(rows);
+      if (rows.length === 0) return void process.stdout.write('no node projects (set ssh_config.strategy: node)\n');
+      process.stdout.write(
+        `${table(['PROJECT', 'HOST', 'PORT', 'IDLE TIMEOUT', 'WORKSPACES', 'BINARY', 'TOKEN'], rows.map((r) => [r.project, r.sshPort ? `${r.host}:${r.sshPort}` : r.host, r.port, `${r.idleTimeoutSecs}s`, r.workspaceRoot, r.binary, r.token]))}\n`,
+      );
+    });
+
+  node
+    .command('status')
+    .description('check the daemon of a project or host (does not start it)')
+    .argument('<target>', 'project name or ssh_config.host')
+    .action((target: string) =>
+      run(async (m) => {
+        const rows = await m.status(target);
+        if (deps.json()) printJson(rows);
+        else process.stdout.write(`${statusTable(rows)}\n`);
+        if (rows.some((r) => !r.reachable || !r.heartbeat.healthy)) process.exitCode = 1;
+      }),
+    );
+
+  node
+    .command('connect')
+    .description('deploy/upgrade and start the daemon if needed, then check its health')
+    .argument('<project>', 'project name')
+    .option('--local-port <port>', 'also expose the daemon on 127.0.0.1:<port> here (0 = any free port) until Ctrl-C')
+    .action((project: string, opts: { localPort?: string }) =>
+      run(async (m) => {
+        const res = await m.connect(project, opts.localPort === undefined ? {} : { localPort: parsePort(opts.localPort) });
+        const { forward, ...info } = res;
+        if (deps.json()) printJson({ ...info, localPort: forward?.port ?? null });
+        else {
+          const hb = res.heartbeat;
+          process.stdout.write(`${res.deployed ? 'started' : 'connected to'} ennio-node ${hb.version} on ${res.target} (pid ${hb.pid}, workspaces in ${hb.workspaceRoot})\n`);
+          if (forward) process.stdout.write(`forwarding 127.0.0.1:${forward.port} -> ennio-node; press Ctrl-C to stop\n`);
+        }
+        if (forward) {
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+          });
+          await forward.close();
+        }
+      }),
+    );
+
+  node
+    .command('disconnect')
+    .description('close the tunnel; with --shutdown also stop the daemon (it otherwise exits after its idle timeout)')
+    .argument('<project>', 'project name')
+    .option('--shutdown', 'ask the daemon to shut down gracefully')
+    .action((project: string, opts: { shutdown?: boolean }) =>
+      run(async (m) => {
+        const res = await m.disconnect(project, { shutdown: opts.shutdown === true });
+        if (deps.json()) printJson(res);
+        else if (opts.shutdown) process.stdout.write(res.stopped ? `ennio-node on ${res.target} stopped\n` : `no ennio-node was running on ${res.target}\n`);
+        else process.stdout.write(`disconnected from ${res.target}; the daemon stops after its idle timeout\n`);
+      }),
+    );
+
+  return node;
+}

@@ -1,0 +1,54 @@
+/**
+ * The EnnioNode service: each RPC delegates to a small function that does the work
+ * through src/ops; this file only wires them and answers the lifecycle calls.
+ */
+import type { ServiceImpl } from '@connectrpc/connect';
+import type { EnnioNode } from '../gen/ennio_node_pb.js';
+import { isEnnioError } from '../../core/errors.js';
+import { paneStates } from '../../ops/tmux.js';
+import type { ServiceContext } from './context.js';
+import { createRuntimeRpc, destroyRuntimeRpc, getOutputRpc, isAliveRpc, sendMessageRpc } from './runtime-service.js';
+import { createWorkspaceRpc, destroyWorkspaceRpc } from './workspace-service.js';
+
+export function ennioNodeService(ctx: ServiceContext): ServiceImpl<typeof EnnioNode> {
+  return {
+    createWorkspace: (req) => createWorkspaceRpc(ctx, req),
+    destroyWorkspace: (req) => destroyWorkspaceRpc(ctx, req),
+    createRuntime: (req) => createRuntimeRpc(ctx, req),
+    destroyRuntime: (req) => destroyRuntimeRpc(ctx, req.handle),
+    sendMessage: (req) => sendMessageRpc(ctx, req.handle, req.message),
+    getOutput: (req) => getOutputRpc(ctx, req.handle, req.lines),
+    isAlive: (req) => isAliveRpc(ctx, req.handle),
+
+    async heartbeat() {
+      // Healthy means the daemon can do its job: tmux answers. A missing tmux is reported
+      // (healthy=false + detail) rather than thrown, so `ennio node status` can show it.
+      let runtimes = 0;
+      let detail = '';
+      try {
+        runtimes = (await paneStates(ctx.host, ctx.tmux)).size;
+      } catch (err) {
+        if (!isEnnioError(err)) throw err;
+        detail = err.message;
+      }
+      return {
+        healthy: detail === '',
+        detail,
+        uptimeSecs: BigInt(Math.floor((Date.now() - ctx.startedAt) / 1000)),
+        version: ctx.version,
+        buildId: ctx.buildId,
+        runtimes,
+        pid: process.pid,
+        workspaceRoot: ctx.workspaceRoot,
+        idleTimeoutSecs: ctx.idleTimeoutSecs,
+        rssBytes: BigInt(process.memoryUsage.rss()),
+      };
+    },
+
+    shutdown(req) {
+      ctx.log.info('shutdown requested', { graceful: req.graceful });
+      ctx.requestShutdown(req.graceful);
+      return { accepted: true };
+    },
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * strategy: node — workspaces and the agent's tmux session are made by ennio-node on the
+ * remote host, over gRPC through the SSH connection (src/node/client). The SshHost is
+ * still the Backend's host: symlinks, post_create, deleting a branch and `ennio attach`
+ * run over SSH as for the tmux strategy.
+ */
+import { posix } from 'node:path';
+import type { NodeConfig, ProjectConfig, SshConfig } from '../config/schema.js';
+import { nodeConfig } from '../config/schema.js';
+import { EnnioError } from '../core/errors.js';
+import { attachArgv } from '../host/ssh/attach-argv.js';
+import type { SshHost } from '../host/ssh/ssh-host.js';
+import { deleteBranch } from '../ops/git-workspace.js';
+import { shellJoin } from '../ops/shell-quote.js';
+import * as tmux from '../ops/tmux.js';
+import { defaultNodeRegistry } from '../node/client/registry.js';
+import type { RemoteNode } from '../node/client/remote-node.js';
+import { TokenStore } from '../node/client/token-store.js';
+import type { Backend, LaunchSpec, Runtime, RuntimeHandle, WorkspaceProvider } from './types.js';
+
+/** The node settings of a project, with the schema's defaults and remote_dir's workspace root. */
+export function nodeSettings(ssh: SshConfig): NodeConfig {
+  const node = ssh.node_config ?? nodeConfig.parse({});
+  return { ...node, workspace_root: node.workspace_root ?? `${ssh.remote_dir}/workspaces` };
+}
+
+/** The shared RemoteNode of a project's host (used by the backend and by `ennio node`). */
+export function remoteNodeFor(ssh: SshConfig, host: SshHost, ennioHome: string): RemoteNode {
+  const node = nodeSettings(ssh);
+  const socket = process.env['ENNIO_TMUX_SOCKET'];
+  return defaultNodeRegistry.get(host, node, {
+    tokens: new TokenStore(ennioHome),
+    remoteDir: `${ssh.remote_dir}/node`,
+    ...(socket ? { tmuxSocket: socket } : {}),
+  });
+}
+
+export class NodeWorkspaces implements WorkspaceProvider {
+  constructor(
+    private readonly node: RemoteNode,
+    private readonly host: SshHost,
+  ) {}
+
+  /** The daemon places workspaces at <root>/<project>/<session>; the ids come from that path. */
+  async create(spec: Parameters<WorkspaceProvider['create']>[0]): ReturnType<WorkspaceProvider['create']> {
+    const sessionId = posix.basename(spec.workspacePath);
+    const projectId = posix.basename(posix.dirname(spec.workspacePath));
+    const res = await this.node.createWorkspace({
+      projectId,
+      sessionId,
+      type: spec.type,
+      path: spec.repoPath,
+      defaultBranch: spec.defaultBranch,
+      branch: spec.branch,
+      reuseBranch: spec.reuseBranch ?? false,
+      ...(spec.repoUrl !== undefined ? { repoUrl: spec.repoUrl } : {}),
+    });
+    if (res.path !== spec.workspacePath) {
+      // Only if the daemon's root changed between workspaceRoot() and create().
+      throw new EnnioError('NODE_RPC', `ennio-node created ${res.path}, expected ${spec.workspacePath}`);
+    }
+    return res;
+  }
+
+  remove(spec: Parameters<WorkspaceProvider['remove']>[0]): Promise<void> {
+    return this.node.destroyWorkspace(spec.workspacePath);
+  }
+
+  /** No RPC deletes branches; git over SSH does it (the same op the tmux strategy uses). */
+  deleteBranch(repoPath: string, branch: string): Promise<void> {
+    return deleteBranch(this.host, repoPath, branch);
+  }
+
+  async workspaceRoot(project: string): Promise<string> {
+    return posix.join((await this.node.ensure()).workspaceRoot, project);
+  }
+}
+
+export class NodeRuntime implements Runtime {
+  readonly name = 'tmux';
+
+  constructor(
+    private readonly node: RemoteNode,
+    private readonly host: SshHost,
+  ) {}
+
+  create(spec: LaunchSpec): Promise<RuntimeHandle> {
+    // The protocol's launch_command is a shell command line (run with sh -c).
+    return this.node.createRuntime({ sessionId: spec.sessionId, name: spec.name, launchCommand: shellJoin(spec.command), env: spec.env, cwd: spec.cwd });
+  }
+
+  destroy(handle: RuntimeHandle): Promise<void> {
+    return this.node.destroyRuntime(handle);
+  }
+
+  async send(handle: RuntimeHandle, message: string): Promise<void> {
+    // tmux accepts keys for a dead pane silently; say so instead, like the tmux strategy.
+    const state = await this.node.liveness(handle);
+    if (state !== 'running') {
+      throw new EnnioError('SESSION_STATE', `session ${handle.id} is not running (${state}); the message was not sent`, {
+        hint: `restore it with: ennio session restore ${handle.id}`,
+      });
+    }
+    await this.node.sendMessage(handle, message);
+  }
+
+  output(handle: RuntimeHandle, lines: number): Promise<string> {
+    return this.node.getOutput(handle, lines);
+  }
+
+  liveness(handle: RuntimeHandle): Promise<tmux.Liveness> {
+    return this.node.liveness(handle);
+  }
+
+  async info(): Promise<Record<string, string>> {
+    const hb = await this.node.ensure();
+    return { node: this.node.label, node_version: hb.version, node_pid: String(hb.pid) };
+  }
+
+  attachArgv(handle: RuntimeHandle): Promise<string[]> {
+    const socket = handle.data['tmux_socket'];
+    const server: tmux.TmuxServer = socket ? { socket } : {};
+    return Promise.resolve(attachArgv(this.host.target, [...tmux.tmuxBase(server), 'attach-session', '-t', tmux.exactTarget(handle.id)]));
+  }
+}
+
+export function createNodeBackend(project: ProjectConfig, ssh: SshConfig, host: SshHost, ennioHome: string): Promise<Backend> {
+  if (ssh.node_config?.enabled === false) {
+    return Promise.reject(
+      new EnnioError('CONFIG_INVALID', `project ${project.name}: strategy node with node_config.enabled: false`, {
+        hint: 'enable the node, or use strategy: tmux',
+      }),
+    );
+  }
+  const node = remoteNodeFor(ssh, host, ennioHome);
+  return Promise.resolve({ kind: 'ssh:node', host, workspaces: new NodeWorkspaces(node, host), runtime: new NodeRuntime(node, host) });
+}
+
+/** Close every node tunnel (HTTP/2 session and SSH channel); daemons keep running. */
+export async function closeAllNodeClients(): Promise<void> {
+  defaultNodeRegistry.closeAll();
+}

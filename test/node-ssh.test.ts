@@ -1,0 +1,177 @@
+/**
+ * ennio-node through a real OpenSSH sshd: the client deploys the bundled daemon over the
+ * SSH connection, then every RPC goes over HTTP/2 inside one forwarded SSH channel.
+ * Recovery (idle-out, daemon killed), token reuse, two hosts at once, upgrades.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as loader from '@grpc/proto-loader';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SshHostRegistry } from '../src/host/ssh/registry.js';
+import type { SshHost } from '../src/host/ssh/ssh-host.js';
+import { findBundle } from '../src/node/client/bundle.js';
+import { forwardLocalPort } from '../src/node/client/local-forward.js';
+import { TokenStore } from '../src/node/client/token-store.js';
+import { Cleanup, ROOT, buildDaemonBundle, git, gitRepo, isRunning, tempDir, tmux, waitUntil } from './helpers/node-daemon.js';
+import { daemonPid, nodeEnv, remoteNode } from './helpers/node-ssh.js';
+import { sshdSkipReason, startSshd, type TestSshd } from './helpers/sshd.js';
+import { targetFor } from './helpers/ssh-env.js';
+
+const skip = sshdSkipReason();
+if (skip) console.log(`skipping node-over-SSH tests: ${skip}`);
+
+describe.skipIf(skip !== undefined)('ennio-node over SSH', () => {
+  const cleanup = new Cleanup();
+  const registry = new SshHostRegistry();
+  let sshd: TestSshd;
+  let host: SshHost;
+  let dir: string;
+
+  beforeAll(async () => {
+    await buildDaemonBundle();
+    dir = cleanup.dir(tempDir('nssh'));
+    sshd = await startSshd();
+    cleanup.add(() => sshd.stop());
+    cleanup.add(() => registry.closeAll());
+    host = registry.get(targetFor(sshd, join(dir, 'known_hosts')), { warn: () => undefined });
+  });
+  afterAll(() => cleanup.run());
+
+  it('deploys the bundle, keeps the token out of argv and logs, and runs every RPC through the tunnel', async () => {
+    const env = await nodeEnv(cleanup, join(dir, 'a'));
+    const node = remoteNode(host, env);
+    cleanup.add(() => node.close());
+    const hb = await node.ensure();
+    const bundle = findBundle();
+    expect(node.deployments).toBe(1);
+    expect(hb.buildId).toBe(bundle.sha256);
+    expect(hb.workspaceRoot).toBe(env.workspaceRoot);
+    const copy = join(env.remoteDir, bundle.sha256.slice(0, 16), 'ennio-node.cjs');
+    expect(readFileSync(copy).equals(bundle.data)).toBe(true);
+    expect(existsSync(`${copy}.upload`)).toBe(false);
+
+    // The token: 0600 on both sides, the same on both sides, in no argv and no log.
+    const remoteToken = readFileSync(join(env.remoteDir, 'token'), 'utf8').trim();
+    expect(statSync(join(env.remoteDir, 'token')).mode & 0o777).toBe(0o600);
+    expect(new TokenStore(env.ennioHome).get(host.label)).toBe(remoteToken);
+    expect(statSync(join(env.ennioHome, 'node', 'tokens', encodeURIComponent(host.label))).mode & 0o777).toBe(0o600);
+    expect(spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout).not.toContain(remoteToken);
+    expect(readFileSync(join(env.remoteDir, `daemon-${env.port}.log`), 'utf8')).not.toContain(remoteToken);
+    expect(readFileSync(`/proc/${hb.pid}/cmdline`, 'utf8')).toContain('--auth-token-file');
+
+    // Every RPC, end to end.
+    const repo = gitRepo(join(env.dir, 'repo'));
+    const ws = await node.createWorkspace({ projectId: 'proj', sessionId: 'w1', type: 'worktree', path: repo, defaultBranch: 'main' });
+    expect(ws.path).toBe(join(env.workspaceRoot, 'proj', 'w1'));
+    expect(git(ws.path, 'branch', '--show-current')).toBe('ennio/w1');
+    const h = await node.createRuntime({ sessionId: 'w1', name: 'w1', launchCommand: 'echo ready; exec cat', env: { X: '1' }, cwd: ws.path });
+    await node.sendMessage(h, 'over the tunnel');
+    const out = await waitUntil(() => node.getOutput(h, 20), (o) => o.includes('over the tunnel'), 'message echo');
+    expect(out).toContain('ready');
+    expect(await node.liveness(h)).toBe('running');
+    expect(tmux(env.tmuxSocket, 'has-session', '-t', '=w1').code).toBe(0);
+    await node.destroyRuntime(h);
+    expect(await node.liveness(h)).toBe('missing');
+    await node.destroyWorkspace(ws.path);
+    expect(existsSync(ws.path)).toBe(false);
+    expect((await node.heartbeat()).pid).toBe(hb.pid);
+    expect(node.deployments).toBe(1);
+
+    // A second orchestrator process (fresh objects, same ENNIO_HOME) reuses the daemon and token.
+    const again = remoteNode(host, env);
+    cleanup.add(() => again.close());
+    expect((await again.ensure()).pid).toBe(hb.pid);
+    expect(again.deployments).toBe(0);
+  });
+
+  it('re-deploys transparently after the daemon idled out, and the tmux session survives', async () => {
+    const env = await nodeEnv(cleanup, join(dir, 'b'));
+    const node = remoteNode(host, env, { idleTimeout: 2 });
+    cleanup.add(() => node.close());
+    const first = await node.ensure();
+    const h = await node.createRuntime({ sessionId: 'i1', name: 'i1', launchCommand: 'echo alive; exec cat', env: {}, cwd: env.dir });
+    await waitUntil(() => isRunning(first.pid), (r) => !r, 'daemon to idle out', 20_000);
+    expect(tmux(env.tmuxSocket, 'has-session', '-t', '=i1').code).toBe(0);
+    expect(await node.getOutput(h, 10)).toContain('alive');
+    expect(node.deployments).toBe(2);
+    expect(daemonPid(env)).not.toBe(first.pid);
+  });
+
+  it('recovers when the daemon is killed mid-session; the agent keeps running', async () => {
+    const env = await nodeEnv(cleanup, join(dir, 'c'));
+    const node = remoteNode(host, env);
+    cleanup.add(() => node.close());
+    const first = await node.ensure();
+    const h = await node.createRuntime({ sessionId: 'k1', name: 'k1', launchCommand: 'exec cat', env: {}, cwd: env.dir });
+    process.kill(first.pid, 'SIGKILL');
+    await waitUntil(() => isRunning(first.pid), (r) => !r, 'daemon to die');
+    expect(await node.liveness(h)).toBe('running');
+    await node.sendMessage(h, 'after the crash');
+    await waitUntil(() => node.getOutput(h, 10), (o) => o.includes('after the crash'), 'echo after restart');
+    expect(node.deployments).toBe(2);
+  });
+
+  it('serves two SSH hosts at once without a local listener or port collisions', async () => {
+    const sshd2 = await startSshd();
+    cleanup.add(() => sshd2.stop());
+    const host2 = registry.get(targetFor(sshd2, join(dir, 'known_hosts2')), { warn: () => undefined });
+    const [e1, e2] = [await nodeEnv(cleanup, join(dir, 'd1')), await nodeEnv(cleanup, join(dir, 'd2'))];
+    const n1 = remoteNode(host, e1);
+    const n2 = remoteNode(host2, e2);
+    cleanup.add(() => n1.close());
+    cleanup.add(() => n2.close());
+    const [hb1, hb2] = await Promise.all([n1.ensure(), n2.ensure()]);
+    expect(hb1.pid).not.toBe(hb2.pid);
+    const [h1, h2] = await Promise.all([
+      n1.createRuntime({ sessionId: 't1', name: 't1', launchCommand: 'echo one; exec cat', env: {}, cwd: e1.dir }),
+      n2.createRuntime({ sessionId: 't2', name: 't2', launchCommand: 'echo two; exec cat', env: {}, cwd: e2.dir }),
+    ]);
+    const outs = await Promise.all([
+      waitUntil(() => n1.getOutput(h1, 5), (o) => o.includes('one'), 'one'),
+      waitUntil(() => n2.getOutput(h2, 5), (o) => o.includes('two'), 'two'),
+    ]);
+    expect(outs[0]).not.toContain('two');
+    expect(outs[1]).not.toContain('one');
+    // The tunnels are SSH channels: this process listens on no TCP port for them.
+    const ss = spawnSync('ss', ['-ltnpH'], { encoding: 'utf8' });
+    if (ss.status === 0) expect(ss.stdout).not.toContain(`pid=${process.pid},`);
+  });
+
+  it('upgrades a daemon whose build differs from the local bundle', async () => {
+    const env = await nodeEnv(cleanup, join(dir, 'e'));
+    const oldBundle = await buildDaemonBundle({ outfile: join(dir, 'old', 'ennio-node.cjs'), version: '0.0.1-old' });
+    const old = remoteNode(host, env, { bundlePath: oldBundle });
+    cleanup.add(() => old.close());
+    const before = await old.ensure();
+    expect(before.version).toBe('0.0.1-old');
+    const node = remoteNode(host, env);
+    cleanup.add(() => node.close());
+    const after = await node.ensure();
+    expect(after.version).not.toBe('0.0.1-old');
+    expect(after.buildId).toBe(findBundle().sha256);
+    expect(after.pid).not.toBe(before.pid);
+    expect(isRunning(before.pid)).toBe(false);
+    expect(node.deployments).toBe(1);
+  });
+
+  it('starts a configured ennio_binary_path without uploading, and exposes a local port for other clients', async () => {
+    const env = await nodeEnv(cleanup, join(dir, 'f'));
+    const node = remoteNode(host, env, { binaryPath: join(ROOT, 'dist/ennio-node.cjs'), token: 'configured-token-123' });
+    cleanup.add(() => node.close());
+    await node.ensure();
+    expect(existsSync(join(env.remoteDir, findBundle().sha256.slice(0, 16)))).toBe(false);
+
+    const local = await forwardLocalPort(() => host.forwardOut('127.0.0.1', env.port));
+    cleanup.add(() => local.close());
+    const def = loader.loadSync(join(ROOT, 'proto/ennio_node.proto'), { keepCase: true, defaults: true });
+    const pkg = grpc.loadPackageDefinition(def) as unknown as { ennio_node: { EnnioNode: new (a: string, c: grpc.ChannelCredentials) => grpc.Client & { Heartbeat: (r: object, m: grpc.Metadata, cb: (e: grpc.ServiceError | null, r: { healthy: boolean }) => void) => void } } };
+    const stub = new pkg.ennio_node.EnnioNode(`127.0.0.1:${local.port}`, grpc.credentials.createInsecure());
+    cleanup.add(() => stub.close());
+    const md = new grpc.Metadata();
+    md.set('authorization', 'Bearer configured-token-123');
+    const res = await new Promise<{ healthy: boolean }>((resolve, reject) => stub.Heartbeat({}, md, (e, r) => (e ? reject(e) : resolve(r))));
+    expect(res.healthy).toBe(true);
+  });
+});

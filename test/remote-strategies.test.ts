@@ -1,0 +1,122 @@
+/** Every remote strategy driven through the CLI against a real sshd: spawn, send, logs, info, kill, restore. */
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git, sha256, waitFor } from './helpers/cli.js';
+import { createRemoteWorld, type RemoteWorld } from './helpers/remote-world.js';
+import { sshdSkipReason } from './helpers/sshd.js';
+
+const skip = sshdSkipReason();
+if (skip) console.log(`skipping remote strategy tests: ${skip}`);
+
+let w: RemoteWorld;
+interface Session { id: string; status: string; branch: string; workspace_path: string; host: string; backend: string }
+
+beforeAll(async () => {
+  if (skip) return;
+  w = await createRemoteWorld();
+  w.writeConfig(['projects:', w.project('rtmux', 'tmux'), w.project('rtmate', 'tmate', '      tmate: { url_timeout: 2s }'), w.project('rrc', 'remote_control'), ''].join('\n'));
+});
+afterAll(async () => {
+  if (!skip) await w.stop();
+});
+
+function logs(id: string): string {
+  const res = w.run(['logs', id, '-n', '500']);
+  if (res.code !== 0) throw new Error(`ennio logs ${id} failed: ${res.stderr}`);
+  return res.stdout;
+}
+const statusOf = (id: string): string | undefined =>
+  (JSON.parse(w.run(['status', '--json']).stdout) as Session[]).find((s) => s.id === id)?.status;
+
+function spawnOk(project: string, args: string[] = []): Session {
+  const res = w.run(['spawn', project, '--json', ...args]);
+  expect(res.stderr).not.toContain('error');
+  expect(res.code).toBe(0);
+  return JSON.parse(res.stdout) as Session;
+}
+
+async function driveAndKill(s: Session, project: string): Promise<void> {
+  // The workspace, symlink and post_create were made on the remote host.
+  expect(s.workspace_path.startsWith(join(w.remoteDir, 'workspaces', project))).toBe(true);
+  expect(git(s.workspace_path, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe(s.branch);
+  expect(readlinkSync(join(s.workspace_path, '.env'))).toBe(join(w.dir, 'repo', '.env.shared'));
+  expect(readFileSync(join(s.workspace_path, '.prepared'), 'utf8')).toContain(`remote post_create on`);
+  await waitFor(() => logs(s.id).includes('demo-agent ready'), 'the agent to start');
+  const message = `multi-line from afar\n$(touch ${join(w.dir, 'PWN')}) \`id\` ; é中;`;
+  expect(w.run(['send', s.id, message]).code).toBe(0);
+  await waitFor(() => logs(s.id).includes(sha256(message)), 'the answer');
+  expect(existsSync(join(w.dir, 'PWN'))).toBe(false);
+  expect(statusOf(s.id)).toBe('running');
+  expect(w.run(['session', 'kill', s.id]).code).toBe(0);
+  expect(existsSync(s.workspace_path)).toBe(false);
+  expect(statusOf(s.id)).toBe('killed');
+  expect(w.run(['session', 'restore', s.id]).code).toBe(0);
+  await waitFor(() => logs(s.id).includes('demo-agent ready'), 'the restored agent');
+  expect(statusOf(s.id)).toBe('running');
+  expect(w.run(['session', 'kill', s.id]).code).toBe(0);
+}
+
+describe.skipIf(skip)('strategy tmux', () => {
+  it('spawn, send, logs, status, kill, restore on the remote host', async () => {
+    const s = spawnOk('rtmux', ['--prompt', 'remote prompt "quoted"']);
+    expect(s.host).toBe(`root@127.0.0.1:${w.sshd.port}`);
+    expect(s.backend).toBe('ssh:tmux');
+    await waitFor(() => logs(s.id).includes(sha256('remote prompt "quoted"')), 'the prompt');
+    await driveAndKill(s, 'rtmux');
+  });
+
+  it('hostile branch names arrive verbatim and never execute', () => {
+    const branch = 'r/$(touch${IFS}PWN3)`touch${IFS}PWN4`;q"\'é';
+    const s = spawnOk('rtmux', ['--branch', branch]);
+    expect(git(s.workspace_path, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe(branch);
+    expect(existsSync(join(s.workspace_path, 'PWN3'))).toBe(false);
+    expect(existsSync(join(s.workspace_path, 'PWN4'))).toBe(false);
+    expect(w.run(['session', 'kill', s.id]).code).toBe(0);
+  });
+
+  it('attach builds an ssh -t command to the remote tmux session', () => {
+    const s = spawnOk('rtmux');
+    const res = w.run(['attach', s.id]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain(`ssh -t -p ${w.sshd.port} -l root -i ${w.sshd.clientKey}`);
+    expect(res.stderr).toContain(`tmux -L ${w.socket} attach-session -t =${s.id}:`);
+    expect(w.run(['session', 'kill', s.id]).code).toBe(0);
+  });
+
+  it('a changed host key is refused and nothing runs', () => {
+    const bad = join(w.dir, 'bad-known-hosts.yaml');
+    const text = readFileSync(join(w.dir, 'ennio.yaml'), 'utf8');
+    // Pin another key for this host: the real one must now be refused.
+    const other = `[127.0.0.1]:${w.sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n`;
+    writeFileSync(join(w.dir, 'pinned'), other);
+    writeFileSync(bad, text.replaceAll(`known_hosts_path: ${w.knownHosts}`, `known_hosts_path: ${join(w.dir, 'pinned')}`));
+    const res = w.run(['-c', bad, 'spawn', 'rtmux']);
+    expect(res.code).toBe(5);
+    expect(res.stderr).toContain('SHA256:');
+    expect(res.stderr).toContain('pinned:1');
+  });
+});
+
+describe.skipIf(skip)('strategy tmate', () => {
+  it('runs the agent, reports share URLs as unavailable without a tmate server, and drives it', async () => {
+    const s = spawnOk('rtmate');
+    expect(s.backend).toBe('ssh:tmate');
+    const info = JSON.parse(w.run(['session', 'info', s.id, '--json']).stdout) as { runtime_info: Record<string, string> };
+    expect(info.runtime_info['tmate_urls']).toMatch(/^unavailable/);
+    expect(existsSync(info.runtime_info['tmate_socket']!)).toBe(true);
+    await driveAndKill(s, 'rtmate');
+    expect(existsSync(info.runtime_info['tmate_socket']!)).toBe(false);
+  });
+});
+
+describe.skipIf(skip)('strategy remote_control', () => {
+  it('runs claude remote-control in tmux, shows its URL, and drives it', async () => {
+    const s = spawnOk('rrc', ['--prompt', 'hello remote control']);
+    expect(s.backend).toBe('ssh:remote_control');
+    const info = JSON.parse(w.run(['session', 'info', s.id, '--json']).stdout) as { runtime_info: Record<string, string> };
+    expect(info.runtime_info['remote_control_url']).toBe(`https://claude.ai/code/session_${s.id}`);
+    await waitFor(() => logs(s.id).includes(sha256('hello remote control')), 'the typed prompt');
+    await driveAndKill(s, 'rrc');
+  });
+});
