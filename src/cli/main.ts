@@ -1,13 +1,14 @@
 /** The `ennio` CLI entry: global flags, command groups, one place mapping errors to exit codes. */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
-import type { GlobalOptions } from './context.js';
 import { registerConfigCommands } from './config-commands.js';
 import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
 import { registerDriveCommands } from './drive-commands.js';
 import { exitCodeFor, formatError } from './exit.js';
-// node commands are wired once src/cli/node.ts lands
+import { registerNodeCommands } from './node.js';
+import { loadConfigFrom, type GlobalOptions } from './context.js';
+import { ennioHome } from '../store/db.js';
 import { registerSessionCommands } from './session-commands.js';
 
 // `--json` may stand anywhere on the line, so it is taken out before commander parses.
@@ -33,6 +34,7 @@ registerDriveCommands(program, globals);
 registerConfigCommands(program, globals);
 registerDoctor(program, globals);
 registerDemo(program, globals);
+registerNodeCommands(program, { loadConfig: () => loadConfigFrom(globals()).config, json: () => json, ennioHome: () => ennioHome() });
 
 
 try {
