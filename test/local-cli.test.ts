@@ -108,3 +108,32 @@ describe('demo', () => {
     for (const s of list.filter((x) => x.status === 'running')) w.run(['-c', join(cfg!, 'ennio.yaml'), 'session', 'kill', s.id]);
   });
 });
+
+describe('attach', () => {
+  it('attaches a real terminal to the session and detaches with Ctrl-b d', async () => {
+    w.writeConfig(demoProject());
+    const res = w.run(['spawn', 'app', '--json']);
+    expect(res.code).toBe(0);
+    const { id } = JSON.parse(res.stdout) as { id: string };
+    const { spawn } = await import('node:child_process');
+    // `script` gives the CLI a real pty, as a user's terminal would.
+    const child = spawn('script', ['-qfec', `${process.execPath} ${join(import.meta.dirname, '../dist/cli.js')} attach ${id}`, '/dev/null'], {
+      cwd: w.dir, env: { ...w.env, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    child.stdout.on('data', (d: Buffer) => (screen += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      await waitFor(() => w.tmux('list-clients', '-t', `=${id}`).stdout.includes(id), 'a client to attach');
+      // tmux draws with cursor movements between runs of text: compare without escapes and spaces.
+      const plain = (): string => screen.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]|\s/g, '');
+      await waitFor(() => plain().includes(id), 'the pane to be drawn').catch((e: Error) => { throw new Error(`${e.message}; screen: ${JSON.stringify(screen.slice(0, 2000))}`); });
+      child.stdin.write('\x02d'); // Ctrl-b d
+      expect(await exited).toBe(0);
+      expect(w.tmux('list-clients', '-t', `=${id}`).stdout).toBe('');
+    } finally {
+      child.kill('SIGKILL');
+      w.run(['session', 'kill', id]);
+    }
+  });
+});

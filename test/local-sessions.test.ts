@@ -134,7 +134,7 @@ describe('driving a session', () => {
   it('refuses attach without a terminal and names the command to run', () => {
     const res = w.run(['attach', s.id]);
     expect(res.code).not.toBe(0);
-    expect(res.stderr).toContain(`tmux -L ${w.socket} attach-session -t =${s.id}:`);
+    expect(res.stderr).toContain(`tmux -u -L ${w.socket} attach-session -t =${s.id}:`);
   });
 
   it('reports exited when the agent exits, because it was checked', async () => {

@@ -39,7 +39,9 @@ describe.skipIf(skip !== undefined)('node strategy and ennio node', () => {
     cleanup.add(() => closeAllNodeClients());
     socket = cleanup.socket(uniqueSocket('nmgr'));
     vi.stubEnv('ENNIO_TMUX_SOCKET', socket);
-    cleanup.add(() => vi.unstubAllEnvs());
+    cleanup.add(() => {
+      vi.unstubAllEnvs();
+    });
     port = await freePort();
     const repo = gitRepo(join(dir, 'repo'));
     config = configSchema.parse({
@@ -105,7 +107,7 @@ describe.skipIf(skip !== undefined)('node strategy and ennio node', () => {
     expect(await backend.runtime.liveness(h)).toBe('running');
     const attach = await backend.runtime.attachArgv(h);
     expect(attach.slice(0, 2)).toEqual(['ssh', '-t']);
-    expect(attach.slice(-7)).toEqual(['127.0.0.1', 'tmux', '-L', socket, 'attach-session', '-t', '=rn-1:']);
+    expect(attach.slice(-8)).toEqual(['127.0.0.1', 'tmux', '-u', '-L', socket, 'attach-session', '-t', '=rn-1:']);
     await backend.runtime.destroy(h);
     await expect(backend.runtime.send(h, 'x')).rejects.toMatchObject({ code: 'SESSION_STATE' });
     await backend.workspaces.remove({ type: 'worktree', repoPath: p.path, workspacePath: ws.path });

@@ -80,7 +80,7 @@ describe.skipIf(skip)('strategy tmux', () => {
     const res = w.run(['attach', s.id]);
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain(`ssh -t -p ${w.sshd.port} -l root -i ${w.sshd.clientKey}`);
-    expect(res.stderr).toContain(`tmux -L ${w.socket} attach-session -t =${s.id}:`);
+    expect(res.stderr).toContain(`tmux -u -L ${w.socket} attach-session -t =${s.id}:`);
     expect(w.run(['session', 'kill', s.id]).code).toBe(0);
   });
 

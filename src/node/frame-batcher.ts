@@ -10,7 +10,7 @@
  *
  * So frames are held until a frame that ends a stream (END_STREAM on HEADERS or DATA)
  * or any control frame (SETTINGS, PING, WINDOW_UPDATE, RST_STREAM, GOAWAY…) arrives, then
- * written as ONE chunk: one SSH packet per request and per response. A 2 ms timer
+ * written as ONE chunk: one SSH packet per request and per response. A 10 ms timer
  * flushes anything else (e.g. a long stream's intermediate DATA), so nothing waits long.
  */
 
@@ -47,7 +47,7 @@ export class FrameBatcher {
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.size += chunk.length;
-    if (process.env.NOBATCH || this.scan(chunk) || this.size >= MAX_BUFFER) this.flush();
+    if (this.scan(chunk) || this.size >= MAX_BUFFER) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_AFTER_MS);
   }
 

@@ -40,7 +40,9 @@ export function tmuxFormatLiteral(text: string): string {
 }
 
 export function tmuxBase(server: TmuxServer = {}): string[] {
-  const argv = [server.program ?? 'tmux'];
+  // -u: without a UTF-8 locale (sshd without AcceptEnv, cron) tmux rewrites tabs and
+  // non-ASCII in its output, which breaks list-panes parsing and mangles captured text.
+  const argv = [server.program ?? 'tmux', '-u'];
   if (server.socketPath) argv.push('-S', server.socketPath);
   else if (server.socket) argv.push('-L', server.socket);
   return argv;

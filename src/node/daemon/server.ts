@@ -68,7 +68,7 @@ export class NodeServer {
     // as one packet instead of holding the trailers back for a delayed ACK (Nagle).
     this.listener = net.createServer((socket) => {
       socket.setNoDelay(true);
-      this.server.emit('connection', process.env.NOWRAP ? socket : new TunnelStream(() => Promise.resolve(socket), 0));
+      this.server.emit('connection', new TunnelStream(() => Promise.resolve(socket), 0));
     });
     this.server.on('session', (s) => {
       this.sessions.add(s);

@@ -1,0 +1,15 @@
+// `npm run bench`: every benchmark, one after the other, each printing its own table.
+// They start their own loopback sshd, tmux servers and daemons (root needed for sshd).
+import { spawnSync } from 'node:child_process';
+
+const benches = [
+  ['SSH: warm SshHost vs OpenSSH ControlMaster (issue: remote execution)', 'bench/ssh-bench.ts'],
+  ['ennio-node: gRPC through the SSH tunnel vs tmux strategy vs ControlMaster', 'bench/node-bench.ts'],
+];
+let failed = 0;
+for (const [title, file] of benches) {
+  console.log(`\n=== ${title} ===`);
+  const res = spawnSync(process.execPath, ['--import', 'tsx', file, ...process.argv.slice(2)], { stdio: 'inherit' });
+  if (res.status !== 0) failed += 1;
+}
+process.exit(failed ? 1 : 0);
