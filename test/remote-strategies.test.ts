@@ -120,3 +120,20 @@ describe.skipIf(skip)('strategy remote_control', () => {
     await driveAndKill(s, 'rrc');
   });
 });
+
+describe.skipIf(skip)('an unreachable host', () => {
+  it('is reported, and changes no session record (a dead connection is not a dead session)', async () => {
+    const s = spawnOk('rtmux');
+    await w.sshd.stop();
+    const res = w.run(['status', '--json']);
+    expect(res.code).toBe(0);
+    const seen = (JSON.parse(res.stdout) as Array<Session & { unreachable?: string }>).find((x) => x.id === s.id);
+    expect(seen?.status).toBe('running');
+    expect(seen?.unreachable).toBeTruthy();
+    expect(w.run(['status']).stdout).toContain('running (unreachable)');
+    const send = w.run(['send', s.id, 'hello?']);
+    expect(send.code).toBe(5);
+    // The agent itself never noticed: its tmux session (on this same machine) is alive.
+    expect(w.tmux('has-session', '-t', `=${s.id}`).code).toBe(0);
+  });
+});
