@@ -16,7 +16,9 @@ let summary = 'no test results were written';
 let failed = 1;
 if (existsSync(results)) {
   const r = JSON.parse(readFileSync(results, 'utf8'));
-  failed = r.numFailedTests + (r.numFailedTestSuites ?? 0);
+  // A file that failed to load has no test results of its own: count it as one failure.
+  const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+  failed = r.numFailedTests + brokenFiles;
   const skipped = r.numPendingTests + (r.numTodoTests ?? 0);
   summary = `${r.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
   if (r.numTotalTests === 0) failed = 1;

@@ -169,6 +169,11 @@ export class SessionManager {
 
   async send(id: string, message: string): Promise<void> {
     if (message.length === 0) throw new EnnioError('INVALID_ARGUMENT', 'the message is empty', { hint: 'pass text, --file F, or pipe it on stdin' });
+    const record = this.get(id);
+    const runtime = (await this.backendOf(record)).runtime;
+    if (runtime.acceptsMessages === false && record.runtime_handle) {
+      await runtime.send(JSON.parse(record.runtime_handle) as RuntimeHandle, message); // refuses with its reason
+    }
     const { backend, handle } = await this.running(id);
     await backend.runtime.send(handle, message);
     this.events.append(id, 'message_sent', { bytes: Buffer.byteLength(message), preview: message.slice(0, 120) });

@@ -23,6 +23,7 @@ function startTicks(pid: number): string | undefined {
  */
 export class ProcessRuntime implements Runtime {
   readonly name = 'process';
+  readonly acceptsMessages = false;
 
   constructor(private readonly logDir: string) {}
 

@@ -31,6 +31,8 @@ export interface Runtime {
   readonly requiredProgram?: string;
   /** True when the runtime ignores the agent's command line, so the prompt must be typed in. */
   readonly typesPrompt?: boolean;
+  /** False for runtimes with no input channel (process): send is refused whatever the state. */
+  readonly acceptsMessages?: boolean;
   create(spec: LaunchSpec): Promise<RuntimeHandle>;
   /** Stop the agent; a runtime that is already gone is not an error. */
   destroy(handle: RuntimeHandle): Promise<void>;
