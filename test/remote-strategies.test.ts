@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, sha256, waitFor } from './helpers/cli.js';
 import { createRemoteWorld, type RemoteWorld } from './helpers/remote-world.js';
-import { sshdSkipReason } from './helpers/sshd.js';
+import { freePort, sshdSkipReason } from './helpers/sshd.js';
 
 const skip = sshdSkipReason();
 if (skip) console.log(`skipping remote strategy tests: ${skip}`);
@@ -15,10 +15,16 @@ interface Session { id: string; status: string; branch: string; workspace_path: 
 beforeAll(async () => {
   if (skip) return;
   w = await createRemoteWorld();
-  w.writeConfig(['projects:', w.project('rtmux', 'tmux'), w.project('rtmate', 'tmate', '      tmate: { url_timeout: 2s }'), w.project('rrc', 'remote_control'), ''].join('\n'));
+  const nodePort = await freePort();
+  w.writeConfig(['projects:', w.project('rtmux', 'tmux'), w.project('rtmate', 'tmate', '      tmate: { url_timeout: 2s }'), w.project('rrc', 'remote_control'),
+    w.project('rnode', 'node', `      node_config: { port: ${nodePort}, idle_timeout: 600 }`), ''].join('\n'));
 });
 afterAll(async () => {
-  if (!skip) await w.stop();
+  if (skip) return;
+  // Stop the daemon even when a test failed midway (the sshd may already be down: then
+  // the daemon's own idle timeout ends it).
+  w.run(['node', 'disconnect', 'rnode', '--shutdown']);
+  await w.stop();
 });
 
 function logs(id: string): string {
@@ -118,6 +124,27 @@ describe.skipIf(skip)('strategy remote_control', () => {
     expect(info.runtime_info['remote_control_url']).toBe(`https://claude.ai/code/session_${s.id}`);
     await waitFor(() => logs(s.id).includes(sha256('hello remote control')), 'the typed prompt');
     await driveAndKill(s, 'rrc');
+  });
+});
+
+describe.skipIf(skip)('strategy node', () => {
+  it('deploys ennio-node, then spawn, send, logs, kill, restore go through it', async () => {
+    const s = spawnOk('rnode', ['--prompt', 'through the daemon']);
+    expect(s.backend).toBe('ssh:node');
+    await waitFor(() => logs(s.id).includes(sha256('through the daemon')), 'the typed prompt');
+    await driveAndKill(s, 'rnode');
+    const list = JSON.parse(w.run(['node', 'list', '--json']).stdout) as Array<{ project: string }>;
+    expect(list.map((n) => n.project)).toEqual(['rnode']);
+    const status = w.run(['node', 'status', 'rnode', '--json']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('"healthy": true');
+    const down = w.run(['node', 'disconnect', 'rnode', '--shutdown']);
+    expect(down.code).toBe(0);
+    // The next command re-deploys the daemon transparently.
+    const again = spawnOk('rnode');
+    await waitFor(() => logs(again.id).includes('demo-agent ready'), 'the agent after re-deploy');
+    expect(w.run(['session', 'kill', again.id]).code).toBe(0);
+    expect(w.run(['node', 'disconnect', 'rnode', '--shutdown']).code).toBe(0);
   });
 });
 
