@@ -1,4 +1,5 @@
 /** Every remote strategy driven through the CLI against a real sshd: spawn, send, logs, info, kill, restore. */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,12 +11,13 @@ const skip = sshdSkipReason();
 if (skip) console.log(`skipping remote strategy tests: ${skip}`);
 
 let w: RemoteWorld;
+let nodePort = 0;
 interface Session { id: string; status: string; branch: string; workspace_path: string; host: string; backend: string }
 
 beforeAll(async () => {
   if (skip) return;
   w = await createRemoteWorld();
-  const nodePort = await freePort();
+  nodePort = await freePort();
   w.writeConfig(['projects:', w.project('rtmux', 'tmux'), w.project('rtmate', 'tmate', '      tmate: { url_timeout: 2s }'), w.project('rrc', 'remote_control'),
     w.project('rnode', 'node', `      node_config: { port: ${nodePort}, idle_timeout: 600 }`), ''].join('\n'));
 });
@@ -24,6 +26,8 @@ afterAll(async () => {
   // Stop the daemon even when a test failed midway (the sshd may already be down: then
   // the daemon's own idle timeout ends it).
   w.run(['node', 'disconnect', 'rnode', '--shutdown']);
+  // The "remote" is this machine: make sure no daemon of this run outlives it.
+  spawnSync('pkill', ['-f', `ennio-node.cjs --port ${nodePort} `]);
   await w.stop();
 });
 
