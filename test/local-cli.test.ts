@@ -137,3 +137,46 @@ describe('attach', () => {
     }
   });
 });
+
+describe('secrets', () => {
+  it('never reach the agent, post_create or the tmux server environment', async () => {
+    const path = join(w.dir, 'secret-env.yaml');
+    writeFileSync(path, demoProject('      - env > post-create-env.txt') + [
+      '  - name: remote',
+      '    path: /srv/r',
+      '    ssh_config:',
+      '      host: example.invalid',
+      '      auth: { type: password, password: "${TEST_ONLY_PW}" }',
+      '',
+    ].join('\n'));
+    const env = { TEST_ONLY_PW: '123456', SSH_PASSPHRASE: 'pass-phrase-x' };
+    const res = w.run(['-c', path, 'spawn', 'app', '--json'], { env });
+    expect(res.stderr).toBe('');
+    const s = JSON.parse(res.stdout) as { id: string; workspace_path: string };
+    const postCreateEnv = readFileSync(join(s.workspace_path, 'post-create-env.txt'), 'utf8');
+    expect(postCreateEnv).not.toContain('123456');
+    expect(postCreateEnv).not.toContain('pass-phrase-x');
+    const sessionEnv = w.tmux('show-environment', '-t', `=${s.id}`).stdout + w.tmux('show-environment', '-g').stdout;
+    expect(sessionEnv).not.toContain('123456');
+    expect(sessionEnv).not.toContain('pass-phrase-x');
+    // A password made only of digits stays a string (it is not re-typed into a number).
+    const validate = w.run(['-c', path, 'config', 'validate'], { env });
+    expect(validate.stderr).toBe('');
+    expect(validate.code).toBe(0);
+    expect(w.run(['-c', path, 'session', 'kill', s.id], { env }).code).toBe(0);
+  });
+});
+
+describe('--json and --', () => {
+  it('leaves words after -- untouched, so a message may contain --json', async () => {
+    w.writeConfig(demoProject());
+    const res = w.run(['spawn', 'app', '--json']);
+    const { id } = JSON.parse(res.stdout) as { id: string };
+    await waitFor(() => w.run(['logs', id]).stdout.includes('demo-agent ready'), 'agent');
+    expect(w.run(['send', id, '--', 'use', '--json', 'here']).code).toBe(0);
+    const { createHash } = await import('node:crypto');
+    const sha = createHash('sha256').update('use --json here').digest('hex');
+    await waitFor(() => w.run(['logs', id, '-n', '100']).stdout.includes(sha), 'message with --json');
+    expect(w.run(['session', 'kill', id]).code).toBe(0);
+  });
+});

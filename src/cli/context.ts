@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { EnnioConfig } from '../config/schema.js';
 import { findConfig } from '../config/discover.js';
 import { loadConfig } from '../config/load.js';
+import { scrubSecrets } from '../config/secret-env.js';
 import { ennioHome, openStore, type Store } from '../store/db.js';
 import { Backends } from '../services/backends.js';
 import { SessionManager } from '../services/session-manager.js';
@@ -23,7 +24,10 @@ export interface Context {
 
 export function loadConfigFrom(options: GlobalOptions): { config: EnnioConfig; path: string } {
   const path = findConfig(process.cwd(), options.config);
-  return { config: loadConfig(path).config, path };
+  const { config } = loadConfig(path);
+  // Everything this process starts inherits its environment: secrets stop here.
+  scrubSecrets(process.env, config);
+  return { config, path };
 }
 
 export function createContext(options: GlobalOptions): Context {

@@ -12,9 +12,12 @@ import { ennioHome } from '../store/db.js';
 import { registerSessionCommands } from './session-commands.js';
 
 // `--json` may stand anywhere on the line, so it is taken out before commander parses.
+// Words after `--` are data (a message may say --json) and stay untouched.
 const argv = process.argv.slice(2);
-const json = argv.includes('--json');
-const args = argv.filter((a) => a !== '--json');
+const dashes = argv.indexOf('--');
+const options = dashes < 0 ? argv : argv.slice(0, dashes);
+const json = options.includes('--json');
+const args = [...options.filter((a) => a !== '--json'), ...(dashes < 0 ? [] : argv.slice(dashes))];
 
 const program = new Command('ennio')
   .description('Run AI coding agents as sessions in git worktrees and tmux, locally or on remote hosts over SSH.')

@@ -58,9 +58,15 @@ export function expandString(text: string, env: Env): ExpandOutcome {
 }
 
 /**
- * An unquoted `port: ${SSH_PORT}` must become the number 2222, as if written literally;
- * quoted scalars stay strings, as the author asked.
+ * Keys whose values are numbers or booleans: there an unquoted `port: ${SSH_PORT}` must
+ * become the number 2222, as if written literally. Everywhere else (passwords, paths,
+ * names) an expanded value stays a string, so a password of digits keeps being a string.
  */
+const TYPED_KEYS = new Set([
+  'port', 'max_sessions', 'idle_timeout', 'server_port', 'enabled', 'forward_agent', 'use_ssh_config',
+  'connection_timeout', 'keepalive_interval', 'url_timeout',
+]);
+
 function retype(value: string): string | number | boolean {
   if (/^[-+]?\d+$/.test(value) || /^[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$/.test(value)) return Number(value);
   if (value === 'true' || value === 'false') return value === 'true';
@@ -106,7 +112,8 @@ export function expandEnv(doc: Document, ctx: ExpandContext): Set<string> {
         missing.push(`${pos()}: environment variable ${name} is not set`);
       }
       if (res.used) fromEnv.add(formatKeyPath(path));
-      node.value = res.used && node.type === Scalar.PLAIN ? retype(res.value) : res.value;
+      const typed = TYPED_KEYS.has(String(path[path.length - 1]));
+      node.value = res.used && typed && node.type === Scalar.PLAIN ? retype(res.value) : res.value;
     }
   };
   visit(doc.contents, []);

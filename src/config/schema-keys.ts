@@ -14,7 +14,9 @@ function unwrap(schema: Schema): Schema {
     if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault || s instanceof z.ZodPrefault) {
       s = s.unwrap();
     } else if (s instanceof z.ZodPipe) {
-      s = s.in; // the input side is what the user writes
+      // The input side is what the user writes, except for a preprocess (a transform
+      // feeding the real schema), whose structure is on the output side.
+      s = s.in instanceof z.ZodTransform ? s.out : s.in;
     } else {
       return s;
     }

@@ -32,7 +32,11 @@ export const passwordAuth = z.strictObject({
   type: z.literal('password'),
   password: z.string().describe('Use ${SSH_PASSWORD}; never write it into the file.'),
 });
-export const auth = z.discriminatedUnion('type', [keyAuth, agentAuth, passwordAuth]);
+/** `type` may be omitted: key is the default method, as in the spec. */
+export const auth = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('type' in v) ? { type: 'key', ...v } : v),
+  z.discriminatedUnion('type', [keyAuth, agentAuth, passwordAuth]),
+);
 
 export const nodeConfig = z.strictObject({
   enabled: z.boolean().default(true),
