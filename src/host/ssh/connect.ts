@@ -50,9 +50,11 @@ async function connectOne(
     hashNewEntries: target.hashKnownHosts,
     warn: opts.warn,
   });
-  // Bastions use the project's explicit auth too (usually the same key); without one, the
-  // agent and the bastion's own IdentityFiles, as OpenSSH would.
-  const plan = await buildAuthPlan({ ...hop, ...(target.auth ? { auth: target.auth } : {}) }, opts.env);
+  // Bastions use the project's explicit key auth too (usually the same key); without one,
+  // the agent and the bastion's own IdentityFiles, as OpenSSH would. The target's
+  // password is for the target only: it is never offered to a bastion.
+  const hopAuth = role === 'target' || target.auth?.type !== 'password' ? target.auth : undefined;
+  const plan = await buildAuthPlan({ ...hop, ...(hopAuth ? { auth: hopAuth } : {}) }, opts.env);
   const tried: string[] = [];
   const remaining = Math.max(1, deadline - Date.now());
   const isTarget = role === 'target';

@@ -78,6 +78,9 @@ export class SshConnection {
 
   private async connectWithRetry(): Promise<ConnectedChain> {
     const delays = this.options.retryDelaysMs ?? [250, 1000, 2000];
+    // connection_timeout bounds the whole connect, retries included: an unreachable host
+    // must not hold `ennio status` for several timeouts in a row.
+    const giveUpAt = Date.now() + this.target.connectionTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
         const chain = await connectChain(this.target, { warn: this.warn, ...(this.options.env ? { env: this.options.env } : {}) });
@@ -90,6 +93,7 @@ export class SshConnection {
       } catch (err) {
         const delay = delays[attempt];
         if (!isEnnioError(err) || PERMANENT.has(err.code) || delay === undefined || this.closed) throw err;
+        if (Date.now() + delay >= giveUpAt) throw err;
         await sleep(delay);
       }
     }

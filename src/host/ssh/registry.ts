@@ -2,11 +2,21 @@
  * One SshHost (so one ssh2 connection) per user@host:port per process. The CLI and the
  * daemon use the shared default registry; tests create their own.
  */
+import { createHash } from 'node:crypto';
 import type { SshConfig } from '../../config/schema.js';
 import { resolveSshTarget, type ResolveOptions, type ResolvedSshTarget } from './resolve.js';
 import { SshHost, type SshHostOptions } from './ssh-host.js';
 
-export const sshHostKey = (t: Pick<ResolvedSshTarget, 'username' | 'host' | 'port'>): string => `${t.username}@${t.host}:${t.port}`;
+/**
+ * Connections are shared only between projects that would make the same connection:
+ * same endpoint AND the same security settings. A `strict` project must never ride on a
+ * connection whose host key another project accepted under `accept_all`, nor one made
+ * with other credentials or through other bastions.
+ */
+export function sshHostKey(t: ResolvedSshTarget): string {
+  const security = JSON.stringify([t.hostKeyPolicy, t.knownHostsPath, t.auth ?? null, t.proxyJump, t.forwardAgent, t.hostKeyAlias ?? null]);
+  return `${t.username}@${t.host}:${t.port}#${createHash('sha256').update(security).digest('hex').slice(0, 16)}`;
+}
 
 export class SshHostRegistry {
   private readonly hosts = new Map<string, SshHost>();
