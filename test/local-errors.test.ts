@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorld, DEMO_AGENT, demoProject, git, type World } from './helpers/cli.js';
+import { createWorld, DEMO_AGENT, demoProject, git, waitFor, type World } from './helpers/cli.js';
 
 let w: World;
 
@@ -157,5 +157,26 @@ describe('max_sessions', () => {
     expect(live).toHaveLength(2);
     for (const s of live) expect(w.run(['-c', path, 'session', 'kill', s.id]).code).toBe(0);
     w.run(['-c', path, 'session', 'cleanup', '--purge']);
+    // kill keeps branches by design; later tests check that no ennio branch is left.
+    for (const s of live) git(join(w.dir, 'repo'), 'branch', '-D', `ennio/${s.id}`);
+  });
+});
+
+describe('interrupting a spawn', () => {
+  it('Ctrl-C during post_create rolls everything back and exits 130', async () => {
+    const path = join(w.dir, 'slow.yaml');
+    writeFileSync(path, demoProject("      - 'touch started-post-create && sleep 30'"));
+    const { spawn } = await import('node:child_process');
+    // Its own process group, like a terminal's foreground job: Ctrl-C reaches post_create too.
+    const child = spawn(process.execPath, [join(import.meta.dirname, '../dist/cli.js'), '-c', path, 'spawn', 'app'], { env: w.env, cwd: w.dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    const ws = join(w.home, 'workspaces', 'app');
+    await waitFor(() => existsSync(ws) && readdirSync(ws).some((d) => existsSync(join(ws, d, 'started-post-create'))), 'post_create to start');
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('interrupted by SIGINT');
+    expectNothingLeft();
   });
 });

@@ -21,6 +21,11 @@ const EXIT: Partial<Record<ErrorCode, number>> = {
 };
 
 export function exitCodeFor(err: unknown): number {
+  // An interrupted command exits 128 + signal, as shells expect (set by src/services/interrupt.ts).
+  if (err instanceof EnnioError && err.code === 'INTERRUPTED') {
+    const code = Number(process.exitCode ?? 0);
+    return code > 128 ? code : 130;
+  }
   return err instanceof EnnioError ? (EXIT[err.code] ?? 1) : 1;
 }
 

@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'NODE_UNAVAILABLE'
   | 'NODE_RPC'
   | 'NOT_SUPPORTED'
+  | 'INTERRUPTED'
   | 'INTERNAL';
 
 export class EnnioError extends Error {

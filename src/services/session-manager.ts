@@ -13,10 +13,14 @@ import type { EventRepo } from '../store/events.js';
 import type { SessionRecord, SessionRepo, SessionStatus } from '../store/sessions.js';
 import type { Backend, RuntimeHandle } from '../strategies/types.js';
 import type { Backends } from './backends.js';
+import { Interrupt } from './interrupt.js';
 import { agentNameFor, assertAgentInstalled, launchAgent, prepareWorkspace, repoPathFor, rollback, type Undo } from './launch.js';
 
 /** Statuses from which `session restore` relaunches the agent. */
 const RESTORABLE_STATUSES: readonly SessionStatus[] = ['exited', 'killed', 'failed'];
+
+/** A `spawning` record this old belongs to a spawn that died without rolling back. */
+const STALE_SPAWN_MS = 10 * 60_000;
 
 export interface SpawnOptions {
   prompt?: string;
@@ -90,8 +94,10 @@ export class SessionManager {
       exit_code: null, info: null,
     });
     const undos: Undo[] = [];
+    const interrupt = new Interrupt();
     try {
-      const handle = await this.createAndLaunch(backend, project, { id, agent, branch, repoPath, workspacePath, workspaceType, reuseBranch: false, issue: options.issue, prompt: options.prompt }, undos);
+      const handle = await this.createAndLaunch(backend, project, { id, agent, branch, repoPath, workspacePath, workspaceType, reuseBranch: false, issue: options.issue, prompt: options.prompt }, undos, interrupt);
+      interrupt.check();
       this.sessions.update(id, { status: 'running', runtime_handle: JSON.stringify(handle) });
       this.events.append(id, 'spawned', { project: project.name, agent, branch, host: host.label, backend: backend.kind });
       return this.get(id);
@@ -99,7 +105,10 @@ export class SessionManager {
       const problems = await rollback(undos);
       this.sessions.delete(id);
       this.events.append(id, 'error', { during: 'spawn', message: err instanceof Error ? err.message : String(err), cleanup_problems: problems });
+      interrupt.check(); // a step that failed because of the signal reports the signal
       throw err;
+    } finally {
+      interrupt.dispose();
     }
   }
 
@@ -108,6 +117,7 @@ export class SessionManager {
     project: ProjectConfig,
     s: { id: string; agent: string; branch: string; repoPath: string; workspacePath: string; workspaceType: 'worktree' | 'clone'; reuseBranch: boolean; issue?: string | undefined; prompt?: string | undefined },
     undos: Undo[],
+    interrupt?: Interrupt,
   ): Promise<RuntimeHandle> {
     const created = await backend.workspaces.create({
       type: s.workspaceType, repoPath: s.repoPath, workspacePath: s.workspacePath, branch: s.branch,
@@ -119,7 +129,9 @@ export class SessionManager {
       ENNIO_SESSION_ID: s.id, ENNIO_PROJECT: project.name, ENNIO_WORKSPACE: created.path, ENNIO_BRANCH: s.branch,
       ...(s.issue ? { ENNIO_ISSUE: s.issue } : {}),
     };
+    interrupt?.check();
     await prepareWorkspace(backend.host, project, s.repoPath, created.path, env);
+    interrupt?.check();
     return launchAgent(backend, { sessionId: s.id, project, agent: s.agent, workspace: created.path, env, ...(s.prompt ? { prompt: s.prompt } : {}) }, undos);
   }
 
@@ -241,6 +253,7 @@ export class SessionManager {
     const killed: string[] = [];
     for (const s of await this.list()) {
       if (s.status === 'exited' || s.status === 'failed') killed.push((await this.kill(s.id)).id);
+      else if (s.status === 'spawning' && Date.now() - Date.parse(s.created_at) > STALE_SPAWN_MS) killed.push(await this.dropStaleSpawn(s));
     }
     const purged: string[] = [];
     if (purge) {
@@ -251,6 +264,23 @@ export class SessionManager {
       }
     }
     return { killed, purged };
+  }
+
+  /**
+   * A spawn whose process died before it could roll back (killed -9, machine lost): free
+   * its slot, remove its workspace and its ennio-named branch, forget the record.
+   */
+  private async dropStaleSpawn(s: SessionRecord): Promise<string> {
+    const backend = await this.backendOf(s);
+    if (await exists(backend.host, s.workspace_path)) {
+      await backend.workspaces.remove({ type: s.workspace_type, repoPath: s.repo_path, workspacePath: s.workspace_path });
+    }
+    if (s.branch === `ennio/${s.id}` && s.workspace_type === 'worktree' && (await branchExists(backend.host, s.repo_path, s.branch))) {
+      await backend.workspaces.deleteBranch(s.repo_path, s.branch);
+    }
+    this.sessions.delete(s.id);
+    this.events.append(s.id, 'error', { during: 'cleanup', message: 'removed a spawn that never finished' });
+    return s.id;
   }
 
   recentEvents(id: string, limit = 20): ReturnType<EventRepo['list']> {

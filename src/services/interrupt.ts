@@ -1,0 +1,32 @@
+/**
+ * Ctrl-C (or SIGTERM) during a multi-step operation: instead of dying with half of it
+ * done, the process notes the signal, the operation stops at its next step boundary and
+ * rolls back, and the process then exits with 128 + signal number. (Ctrl-C also reaches
+ * the step's own child processes — post_create, git — so a long step ends promptly.)
+ */
+import { EnnioError } from '../core/errors.js';
+
+const SIGNAL_NUMBER: Record<string, number> = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 };
+
+export class Interrupt {
+  private signal: NodeJS.Signals | undefined;
+  private readonly handler = (signal: NodeJS.Signals): void => {
+    if (this.signal) process.exit(128 + (SIGNAL_NUMBER[signal] ?? 0)); // a second signal: give up now
+    this.signal = signal;
+    process.exitCode = 128 + (SIGNAL_NUMBER[signal] ?? 0);
+  };
+
+  constructor() {
+    for (const s of Object.keys(SIGNAL_NUMBER)) process.on(s, this.handler);
+  }
+
+  /** Throws when a signal arrived, so the caller's rollback runs. */
+  check(): void {
+    if (this.signal) throw new EnnioError('INTERRUPTED', `interrupted by ${this.signal}; everything made so far was removed`);
+  }
+
+  dispose(): void {
+    for (const s of Object.keys(SIGNAL_NUMBER)) process.off(s, this.handler);
+    // Exit code stays 128+n from the handler when a signal arrived.
+  }
+}
