@@ -201,6 +201,16 @@ describe('runtimes', () => {
     expect(grpcCode(badCwd)).toBe(Code.FailedPrecondition);
   });
 
+  it('counts only agent sessions in Heartbeat and keeps its own control session out of reach', async () => {
+    // The fast path's control client attaches to a session of its own (see tmux-control.ts).
+    expect(tmux(socket, 'has-session', '-t', '=ennio-node-control').code).toBe(0);
+    const sessions = tmux(socket, 'list-sessions', '-F', '#{session_name}').stdout.trim().split('\n');
+    expect((await client.heartbeat()).runtimes).toBe(sessions.filter((n) => n !== 'ennio-node-control').length);
+    const reserved: RuntimeHandle = { id: 'ennio-node-control', runtimeName: 'tmux', data: {} };
+    expect(grpcCode(await failure(client.destroyRuntime(reserved)))).toBe(Code.InvalidArgument);
+    expect(grpcCode(await failure(client.createRuntime({ sessionId: 'x', name: 'ennio-node-control', launchCommand: 'true', env: {}, cwd: dir })))).toBe(Code.InvalidArgument);
+  });
+
   it('reports an exited agent as not alive (state exited) and keeps its output', async () => {
     const h = await client.createRuntime({ sessionId: 'r2', name: 'ennio-r2', launchCommand: 'echo bye; exit 3', env: {}, cwd: dir });
     await waitUntil(() => client.liveness(h), (s) => s === 'exited', 'agent exit');

@@ -5,10 +5,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as loader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isEnnioError } from '../src/core/errors.js';
 import { SshHostRegistry } from '../src/host/ssh/registry.js';
 import type { SshHost } from '../src/host/ssh/ssh-host.js';
 import { findBundle } from '../src/node/client/bundle.js';
@@ -111,6 +113,52 @@ describe.skipIf(skip !== undefined)('ennio-node over SSH', () => {
     await node.sendMessage(h, 'after the crash');
     await waitUntil(() => node.getOutput(h, 10), (o) => o.includes('after the crash'), 'echo after restart');
     expect(node.deployments).toBe(2);
+  });
+
+  it('survives a dropped SSH connection without re-deploying', async () => {
+    const env = await nodeEnv(cleanup, join(dir, 'g'));
+    const node = remoteNode(host, env);
+    cleanup.add(() => node.close());
+    const first = await node.ensure();
+    const h = await node.createRuntime({ sessionId: 'g1', name: 'g1', launchCommand: 'exec cat', env: {}, cwd: env.dir });
+    expect(sshd.killConnections()).toBeGreaterThan(0);
+    expect(await node.liveness(h)).toBe('running'); // reconnects SSH, re-opens the tunnel
+    expect((await node.heartbeat()).pid).toBe(first.pid);
+    expect(node.deployments).toBe(1);
+  });
+
+  it('adopts the remote token when the local one is stale, and restarts for a configured token', async () => {
+    const env = await nodeEnv(cleanup, join(dir, 'h'));
+    const node = remoteNode(host, env);
+    cleanup.add(() => node.close());
+    const first = await node.ensure();
+    const remoteToken = readFileSync(join(env.remoteDir, 'token'), 'utf8').trim();
+    new TokenStore(env.ennioHome).set(host.label, 'stale-token');
+    const adopting = remoteNode(host, env);
+    cleanup.add(() => adopting.close());
+    expect((await adopting.ensure()).pid).toBe(first.pid);
+    expect(adopting.deployments).toBe(0);
+    expect(new TokenStore(env.ennioHome).get(host.label)).toBe(remoteToken);
+
+    const configured = remoteNode(host, env, { token: 'from-ennio-yaml-123' });
+    cleanup.add(() => configured.close());
+    const restarted = await configured.ensure();
+    expect(restarted.pid).not.toBe(first.pid);
+    expect(configured.deployments).toBe(1);
+    expect(readFileSync(join(env.remoteDir, 'token'), 'utf8').trim()).toBe('from-ennio-yaml-123');
+  });
+
+  it('says so when another service owns the daemon port, without deploying', async () => {
+    const env = await nodeEnv(cleanup, join(dir, 'i'));
+    const other = createServer((_req, res) => res.end('not grpc'));
+    await new Promise<void>((resolve) => other.listen(env.port, '127.0.0.1', () => resolve()));
+    const node = remoteNode(host, env);
+    cleanup.add(() => node.close());
+    const err = await node.ensure().catch((e: unknown) => e);
+    await new Promise<void>((resolve) => other.close(() => resolve()));
+    expect(isEnnioError(err, 'NODE_UNAVAILABLE')).toBe(true);
+    expect((err as Error).message).toContain(`port ${env.port} on ${host.label} answers, but not as ennio-node`);
+    expect(node.deployments).toBe(0);
   });
 
   it('serves two SSH hosts at once without a local listener or port collisions', async () => {

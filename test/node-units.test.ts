@@ -9,7 +9,8 @@ import { isStrictlyInside } from '../src/node/daemon/paths.js';
 
 describe('parseOptions', () => {
   it('has the spec defaults', () => {
-    expect(parseOptions([])).toEqual({ port: 9100, idleTimeoutSecs: 3600, help: false, version: false });
+    expect(parseOptions([])).toEqual({ port: 9100, idleTimeoutSecs: 3600, help: false, version: false, tmuxControl: true });
+    expect(parseOptions(['--no-tmux-control']).tmuxControl).toBe(false);
   });
   it('reads every flag, with = or a separate value', () => {
     expect(

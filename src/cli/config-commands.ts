@@ -10,6 +10,17 @@ import type { GlobalOptions } from './context.js';
 import { printJson } from './output.js';
 import { stringify } from 'yaml';
 
+const DURATION_KEYS = new Set(['connection_timeout', 'keepalive_interval', 'url_timeout']);
+
+/** Durations are held in ms but written like `30s`; show them so the output can be pasted back. */
+function withReadableDurations<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withReadableDurations) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, DURATION_KEYS.has(k) && typeof v === 'number' ? (v % 1000 === 0 ? `${v / 1000}s` : `${v}ms`) : withReadableDurations(v)]),
+  ) as T;
+}
+
 export function registerConfigCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('init')
@@ -46,7 +57,7 @@ export function registerConfigCommands(program: Command, globals: () => GlobalOp
     .action(() => {
       const g = globals();
       const path = findConfig(process.cwd(), g.config);
-      const effective = redact(loadConfig(path).config);
+      const effective = withReadableDurations(redact(loadConfig(path).config));
       if (g.json) printJson(effective);
       else process.stdout.write(`# ${path}\n${stringify(effective)}`);
     });

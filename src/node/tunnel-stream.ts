@@ -13,6 +13,17 @@
 import { Duplex } from 'node:stream';
 import { FrameBatcher } from './frame-batcher.js';
 
+/** Call `fn` once, on whichever of two events comes first. */
+function whenEither(stream: Duplex, a: string, b: string, fn: () => void): void {
+  const done = (): void => {
+    stream.off(a, done);
+    stream.off(b, done);
+    fn();
+  };
+  stream.once(a, done);
+  stream.once(b, done);
+}
+
 /** The client connection preface ("PRI * HTTP/2.0…"), which precedes the first frame. */
 export const CLIENT_PREFACE_BYTES = 24;
 
@@ -67,15 +78,19 @@ export class TunnelStream extends Duplex {
     this.batcher.push(chunk);
     // Accept at once (HTTP/2 allows one outstanding write on this kind of stream), but
     // respect the inner stream's backpressure.
-    if (this.inner?.writableNeedDrain) this.inner.once('drain', () => callback());
+    const inner = this.inner;
+    if (inner?.writableNeedDrain && !inner.destroyed) whenEither(inner, 'drain', 'close', () => callback());
     else callback();
   }
 
   override _final(callback: (err?: Error | null) => void): void {
     this.batcher.flush();
+    // Report the half-close done at once and end the inner stream in the background: a
+    // shutdown still pending when HTTP/2 writes its GOAWAY trips an assertion in node's
+    // JSStreamSocket, and a dead channel may never confirm the end.
+    callback();
     void this.opened.then((inner) => {
-      if (inner && !inner.destroyed) inner.end(() => callback());
-      else callback();
+      if (inner && !inner.destroyed) inner.end();
     });
   }
 

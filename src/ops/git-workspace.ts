@@ -30,7 +30,7 @@ export async function branchExists(host: Host, repo: string, branch: string): Pr
   return res.code === 0;
 }
 
-async function isGitRepo(host: Host, path: string): Promise<boolean> {
+export async function isGitRepo(host: Host, path: string): Promise<boolean> {
   const res = await host.exec(['git', '-C', path, 'rev-parse', '--git-dir']);
   if (res.code === 127) throw gitMissing(host);
   return res.code === 0;
@@ -42,6 +42,8 @@ async function baseRef(host: Host, repo: string, defaultBranch: string): Promise
   if (origin.code === 0) {
     const fetched = await host.exec(['git', '-C', repo, 'fetch', '--quiet', 'origin', defaultBranch], { timeoutMs: 120_000 });
     if (fetched.code === 0) return `origin/${defaultBranch}`;
+    // Offline or no access: say so, and start from what the repository already has.
+    process.stderr.write(`warning: git fetch origin ${defaultBranch} failed on ${host.label} (${fetched.stderr.trim().split('\n')[0] ?? ''}); starting from the local ${defaultBranch}\n`);
   }
   const local = await host.exec(['git', '-C', repo, 'rev-parse', '--verify', '--quiet', `refs/heads/${defaultBranch}`]);
   if (local.code !== 0) {
@@ -113,16 +115,18 @@ async function createClone(host: Host, spec: WorkspaceSpec): Promise<WorkspaceRe
   const source = spec.repoUrl ?? spec.repoPath;
   const res = await host.exec(['git', 'clone', '--quiet', '--branch', spec.defaultBranch, '--', source, spec.workspacePath], { timeoutMs: 600_000 });
   if (res.code === 127) throw gitMissing(host);
-  if (res.code !== 0) {
-    await removeTree(host, spec.workspacePath);
-    throw new EnnioError('COMMAND_FAILED', `git clone of ${source} failed on ${host.label}: ${res.stderr.trim()}`);
+  try {
+    if (res.code !== 0) throw new EnnioError('COMMAND_FAILED', `git clone of ${source} failed on ${host.label}: ${res.stderr.trim()}`);
+    // In a clone the branch may exist on the remote: check it out then, else create it.
+    const remoteHas = await host.exec(['git', '-C', spec.workspacePath, 'rev-parse', '--verify', '--quiet', `refs/remotes/origin/${spec.branch}`]);
+    const argv = remoteHas.code === 0
+      ? ['git', '-C', spec.workspacePath, 'checkout', '--quiet', spec.branch]
+      : ['git', '-C', spec.workspacePath, 'checkout', '--quiet', '-b', spec.branch];
+    await execChecked(host, argv);
+  } catch (err) {
+    await removeTree(host, spec.workspacePath); // a half-made clone is never left behind
+    throw err;
   }
-  // In a clone the branch may exist on the remote: check it out then, else create it.
-  const remoteHas = await host.exec(['git', '-C', spec.workspacePath, 'rev-parse', '--verify', '--quiet', `refs/remotes/origin/${spec.branch}`]);
-  const argv = remoteHas.code === 0
-    ? ['git', '-C', spec.workspacePath, 'checkout', '--quiet', spec.branch]
-    : ['git', '-C', spec.workspacePath, 'checkout', '--quiet', '-b', spec.branch];
-  await execChecked(host, argv);
   return { path: spec.workspacePath, createdBranch: false };
 }
 

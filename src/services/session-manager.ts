@@ -7,7 +7,7 @@ import type { EnnioConfig, ProjectConfig } from '../config/schema.js';
 import { EnnioError } from '../core/errors.js';
 import { defaultPrefix, newSessionId } from '../core/ids.js';
 import { exists, joinPath } from '../ops/fs.js';
-import { assertBranchName, branchExists } from '../ops/git-workspace.js';
+import { assertBranchName, branchExists, isGitRepo } from '../ops/git-workspace.js';
 import type { Liveness } from '../ops/tmux.js';
 import type { EventRepo } from '../store/events.js';
 import type { SessionRecord, SessionRepo, SessionStatus } from '../store/sessions.js';
@@ -79,7 +79,7 @@ export class SessionManager {
     await assertAgentInstalled(backend, project, agent);
     const repoPath = await repoPathFor(host, project, this.configDir);
     const workspaceType = project.workspace ?? this.config.defaults.workspace;
-    if (workspaceType === 'worktree' && options.branch && (await branchExists(host, repoPath, branch).catch(() => false))) {
+    if (workspaceType === 'worktree' && options.branch && (await isGitRepo(host, repoPath)) && (await branchExists(host, repoPath, branch))) {
       throw new EnnioError('BRANCH_EXISTS', `branch ${JSON.stringify(branch)} already exists in ${repoPath} on ${host.label}`, {
         hint: 'choose another --branch, or omit it to get ennio/<session-id>',
       });

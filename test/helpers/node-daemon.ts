@@ -59,8 +59,34 @@ export function uniqueSocket(prefix = 'nt'): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
 }
 
+/** Pids whose command line names this (unique, test-made) tmux socket. */
+function tmuxPidsFor(socket: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (args[0]?.startsWith('tmux') && args.includes(socket)) pids.push(Number(name));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return pids;
+}
+
 export function killTmuxServer(socket: string): void {
-  spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore', timeout: 10_000 });
+  // A control client whose daemon was SIGKILLed a moment earlier can keep the server
+  // from finishing kill-server; these processes are ours (the socket name is unique).
+  for (const pid of tmuxPidsFor(socket)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  // tmux leaves the socket file behind; do not litter /tmp/tmux-<uid>/.
+  rmSync(join(tmpdir(), `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
 }
 
 export function tmux(socket: string, ...args: string[]): { code: number; stdout: string } {
@@ -164,6 +190,15 @@ export async function startDaemon(opts: StartOptions): Promise<DaemonProcess> {
   };
 }
 
+/** SIGTERM (the daemon detaches its tmux control client), SIGKILL if it lingers. */
+export async function stopDaemonProcess(d: DaemonProcess): Promise<void> {
+  if (d.child.exitCode !== null || d.child.signalCode !== null) return;
+  const timer = setTimeout(() => d.child.kill('SIGKILL'), 5000);
+  d.child.kill('SIGTERM');
+  await d.exited;
+  clearTimeout(timer);
+}
+
 /** Tracks everything a test started, for one afterEach/afterAll cleanup. */
 export class Cleanup {
   private readonly tasks: Array<() => Promise<void> | void> = [];
@@ -179,7 +214,7 @@ export class Cleanup {
     return name;
   }
   daemon(d: DaemonProcess): DaemonProcess {
-    this.add(() => d.kill());
+    this.add(() => stopDaemonProcess(d));
     return d;
   }
   async run(): Promise<void> {

@@ -42,9 +42,13 @@ export function daemonPid(env: NodeEnv): number | undefined {
   }
 }
 
-export function killRecordedDaemon(env: NodeEnv): void {
+/** SIGTERM the daemon this env started (it detaches from tmux cleanly), SIGKILL after 5 s. */
+export async function killRecordedDaemon(env: NodeEnv): Promise<void> {
   const pid = daemonPid(env);
-  if (pid !== undefined && isRunning(pid)) process.kill(pid, 'SIGKILL');
+  if (pid === undefined || !isRunning(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && isRunning(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  if (isRunning(pid)) process.kill(pid, 'SIGKILL');
 }
 
 export function remoteNode(host: SshHost, env: NodeEnv, extra: Partial<RemoteNodeOptions> & { idleTimeout?: number; binaryPath?: string; token?: string } = {}): RemoteNode {

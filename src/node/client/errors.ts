@@ -2,8 +2,8 @@
  * gRPC failures → EnnioError, in one place. The daemon sends the stable Ennio code as
  * the `ennio-error-code` trailer, so a BRANCH_EXISTS or INVALID_ARGUMENT raised on the
  * remote host is the same error the session manager gets from a local run. Errors without
- * it (other servers, transport failures) map by gRPC status: UNAVAILABLE (and a failed
- * tunnel) → NODE_UNAVAILABLE, everything else → NODE_RPC.
+ * it (other servers, transport failures) map by gRPC status: UNAVAILABLE, ABORTED,
+ * CANCELLED, DEADLINE_EXCEEDED (and a failed tunnel) → NODE_UNAVAILABLE, else NODE_RPC.
  */
 import { Code, ConnectError } from '@connectrpc/connect';
 import { EnnioError, type ErrorCode } from '../../core/errors.js';
@@ -13,8 +13,9 @@ const KNOWN = new Set<string>([
   'UNKNOWN_SESSION', 'NOT_SUPPORTED', 'INTERNAL',
 ]);
 
+/** The daemon could not be reached or went away mid-call (ECONNRESET arrives as ABORTED). */
 export function isUnavailable(err: unknown): boolean {
-  return err instanceof ConnectError && (err.code === Code.Unavailable || err.code === Code.Canceled);
+  return err instanceof ConnectError && (err.code === Code.Unavailable || err.code === Code.Canceled || err.code === Code.Aborted);
 }
 
 export function isUnauthenticated(err: unknown): boolean {

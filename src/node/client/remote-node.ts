@@ -109,6 +109,14 @@ export class RemoteNode {
     } catch (err) {
       if (!isEnnioError(err)) throw err;
       if (err.cause instanceof ConnectError && err.cause.code === Code.Unauthenticated) return { kind: 'unauth', err };
+      if (err.code === 'NODE_RPC') {
+        // ennio-node answers Heartbeat or fails with a status; a protocol error means
+        // another service owns the port (9100 is also node_exporter's default).
+        throw new EnnioError('NODE_UNAVAILABLE', `port ${this.target.port} on ${this.target.host.label} answers, but not as ennio-node (${err.message})`, {
+          cause: err,
+          hint: 'set ssh_config.node_config.port to a free port on that host',
+        });
+      }
       if (err.code !== 'NODE_UNAVAILABLE') throw err;
       return this.client.tunnel.dialFailures > before ? { kind: 'down' } : { kind: 'busy', err };
     }
@@ -120,7 +128,7 @@ export class RemoteNode {
     if (state.kind === 'ok') {
       const hb = state.hb;
       if (!hb.healthy) throw new EnnioError('NODE_UNAVAILABLE', `ennio-node on ${this.label} is unhealthy: ${hb.detail}`);
-      const wanted = this.target.binaryPath === undefined ? this.target.bundle().sha256 : undefined;
+      const wanted = this.wantedBuild();
       if (wanted === undefined || hb.buildId === wanted) return hb;
       this.log(`upgrading ennio-node on ${this.label} (running ${hb.version} ${hb.buildId.slice(0, 12)}, ours ${wanted.slice(0, 12)})`);
       await this.stop(true);
@@ -129,6 +137,17 @@ export class RemoteNode {
       await this.waitGone();
     }
     return this.deploy();
+  }
+
+  /** sha256 of the bundle we deploy; undefined with ennio_binary_path or when no bundle is at hand (then nothing is upgraded). */
+  private wantedBuild(): string | undefined {
+    if (this.target.binaryPath !== undefined) return undefined;
+    try {
+      return this.target.bundle().sha256;
+    } catch (err) {
+      if (isEnnioError(err, 'NODE_UNAVAILABLE')) return undefined; // deploy() will report the missing bundle if it must
+      throw err;
+    }
   }
 
   /** The daemon wants another token: adopt the remote's token file (or restart for a configured token). */
@@ -261,10 +280,16 @@ export class RemoteNode {
 
   /** Heartbeat without deploying anything (for `ennio node status`). */
   async status(): Promise<{ reachable: true; heartbeat: HeartbeatInfo; current: boolean } | { reachable: false; reason: string }> {
-    const state = await this.check();
+    let state: Probe;
+    try {
+      state = await this.check();
+    } catch (err) {
+      if (!isEnnioError(err)) throw err;
+      return { reachable: false, reason: err.message };
+    }
     if (state.kind === 'ok') {
-      const current = this.target.binaryPath !== undefined || state.hb.buildId === this.target.bundle().sha256;
-      return { reachable: true, heartbeat: state.hb, current };
+      const wanted = this.wantedBuild();
+      return { reachable: true, heartbeat: state.hb, current: wanted === undefined || state.hb.buildId === wanted };
     }
     if (state.kind === 'down') return { reachable: false, reason: `no daemon answers (${this.client.tunnel.lastDialError?.message ?? 'tunnel failed'})` };
     return { reachable: false, reason: state.err.message };

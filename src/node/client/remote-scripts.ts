@@ -36,6 +36,13 @@ export const VERIFY = [
 ].join('\n');
 
 /**
+ * V8 heap settings for the daemon: a small young generation and an old-space cap make V8
+ * collect sooner, keeping the daemon's RSS around 75 MB instead of 100+ MB after a few
+ * thousand calls (bench/node-bench.ts), at no measurable cost per call.
+ */
+export const NODE_FLAGS = '--max-semi-space-size=2 --max-old-space-size=128';
+
+/**
  * Start the daemon detached: $1 remote dir, $2 program (a .cjs/.js runs as `node FILE`,
  * so a noexec mount does not matter; anything else is executed), $3 port, then daemon
  * flags. The token arrives on stdin and goes to "$dir/token" (0600); the daemon reads it
@@ -53,7 +60,7 @@ export const START = [
   'IFS= read -r token || true',
   'if [ -n "$token" ]; then printf "%s\\n" "$token" > "$dir/token.$$"; mv -f "$dir/token.$$" "$dir/token"; fi',
   'set -- "$@" --auth-token-file "$dir/token" --log-file "$dir/daemon-$port.log"',
-  'case $prog in *.cjs|*.js|*.mjs) set -- node "$prog" --port "$port" "$@";; *) set -- "$prog" --port "$port" "$@";; esac',
+  `case $prog in *.cjs|*.js|*.mjs) set -- node ${NODE_FLAGS} "$prog" --port "$port" "$@";; *) set -- "$prog" --port "$port" "$@";; esac`,
   'if command -v setsid >/dev/null 2>&1; then set -- setsid "$@"; fi',
   'cd "$HOME" 2>/dev/null || cd /',
   'nohup "$@" </dev/null >>"$dir/daemon-$port.out" 2>&1 &',

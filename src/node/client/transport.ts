@@ -152,6 +152,8 @@ export class TunnelTransport {
 
   /** Close the HTTP/2 session (and with it the tunnel stream). */
   close(): void {
-    this.sessions.inner.abort();
+    // With the tunnel already gone, http2 is tearing the session down itself; aborting
+    // now would write a GOAWAY into a closing JSStreamSocket (an internal assertion in node).
+    if (this.open > 0) this.sessions.inner.abort();
   }
 }

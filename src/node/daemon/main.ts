@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { posix } from 'node:path';
 import { VERSION } from '../../core/version.js';
 import { LocalHost } from '../../host/local-host.js';
+import { ControlModeHost } from './control-host.js';
 import type { ServiceContext } from './context.js';
 import { createLogger, type Logger } from './log.js';
 import { parseOptions, USAGE, UsageError, type DaemonOptions } from './options.js';
@@ -45,7 +46,7 @@ function workspaceRoot(opts: DaemonOptions): string {
 
 async function run(opts: DaemonOptions, log: Logger, token: string | undefined): Promise<never> {
   const ctx: Omit<ServiceContext, 'requestShutdown'> = {
-    host: new LocalHost(),
+    host: opts.tmuxControl ? new ControlModeHost(new LocalHost()) : new LocalHost(),
     tmux: opts.tmuxSocket === undefined ? {} : { socket: opts.tmuxSocket },
     workspaceRoot: workspaceRoot(opts),
     version: VERSION,
@@ -79,6 +80,7 @@ async function run(opts: DaemonOptions, log: Logger, token: string | undefined):
   // The SSH session that started us may hang up; we are meant to outlive it.
   process.on('SIGHUP', () => log.info('SIGHUP ignored'));
   const reason = await server.stopped;
+  await ctx.host.close(); // detach tmux control clients; tmux and its sessions keep running
   log.info('stopped', { reason });
   log.close();
   process.exit(0);

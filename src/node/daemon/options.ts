@@ -19,6 +19,8 @@ export interface DaemonOptions {
   tmuxSocket?: string;
   /** Append JSON log lines here instead of stderr. */
   logFile?: string;
+  /** Run hot tmux commands through a tmux control-mode client (default on). */
+  tmuxControl: boolean;
   help: boolean;
   version: boolean;
 }
@@ -41,6 +43,9 @@ Options:
                          (env ENNIO_NODE_AUTH_TOKEN also works)
   --tmux-socket NAME     use tmux -L NAME (default: the user's default tmux server)
   --log-file PATH        append JSON log lines to PATH (default: stderr)
+  --no-tmux-control      spawn tmux for every command instead of using a control-mode
+                         client (slower; the control client adds a session named
+                         ennio-node-control to the tmux server)
   --version              print the version and exit
   --help                 print this help and exit
 `;
@@ -69,6 +74,7 @@ export function parseOptions(argv: readonly string[]): DaemonOptions {
         'auth-token-file': { type: 'string' },
         'tmux-socket': { type: 'string' },
         'log-file': { type: 'string' },
+        'no-tmux-control': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -83,6 +89,7 @@ export function parseOptions(argv: readonly string[]): DaemonOptions {
     idleTimeoutSecs: v['idle-timeout'] === undefined ? 3600 : integer('--idle-timeout', v['idle-timeout'], 0, 31_536_000),
     help: v.help === true,
     version: v.version === true,
+    tmuxControl: v['no-tmux-control'] !== true,
   };
   if (v['workspace-root'] !== undefined) {
     if (v['workspace-root'] === '') throw new UsageError('--workspace-root must not be empty');

@@ -22,6 +22,7 @@ import * as tmux from '../../ops/tmux.js';
 import type { ServiceContext } from './context.js';
 import { rpcError } from './errors.js';
 import { assertSafeId } from './paths.js';
+import { CONTROL_SESSION } from './tmux-control.js';
 
 export const RUNTIME_NAME = 'tmux';
 const SOCKET_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -36,12 +37,18 @@ interface Target {
   server: tmux.TmuxServer;
 }
 
+/** A valid tmux session name that is not the daemon's own control session. */
+function assertRuntimeName(name: string): void {
+  tmux.assertSessionName(name);
+  if (name === CONTROL_SESSION) throw invalid(`${CONTROL_SESSION} is the daemon's own tmux session, not a runtime`);
+}
+
 export function targetOf(ctx: ServiceContext, handle: ProtoRuntimeHandle | undefined): Target {
   if (handle === undefined) throw invalid('handle is required');
   if (handle.runtimeName !== '' && handle.runtimeName !== RUNTIME_NAME) {
     throw invalid(`runtime ${JSON.stringify(handle.runtimeName)} is not served by ennio-node (only "${RUNTIME_NAME}")`);
   }
-  tmux.assertSessionName(handle.id);
+  assertRuntimeName(handle.id);
   const socket = handle.data['tmux_socket'];
   if (socket === undefined) return { name: handle.id, server: ctx.tmux };
   if (!SOCKET_NAME.test(socket)) throw invalid(`invalid tmux_socket ${JSON.stringify(socket)} in handle data`);
@@ -87,7 +94,7 @@ export async function createRuntimeRpc(
   assertSafeId('session_id', req.sessionId);
   if (req.launchCommand.trim() === '') throw invalid('launch_command is required');
   const name = req.sessionName === '' ? `ennio-${req.sessionId}` : req.sessionName;
-  tmux.assertSessionName(name);
+  assertRuntimeName(name);
   const cwd = await directory(ctx, req.cwd);
   if ((await tmux.liveness(ctx.host, ctx.tmux, name)) !== 'missing') {
     throw rpcError(Code.AlreadyExists, `tmux session ${name} already exists on this host`, 'SESSION_STATE');

@@ -23,6 +23,8 @@ import type { Logger } from './log.js';
 const QUIET = new Set(['GetOutput', 'IsAlive', 'Heartbeat']);
 /** How long a non-graceful shutdown lets open streams finish before exiting anyway. */
 const FORCE_AFTER_MS = 1000;
+/** How long open HTTP/2 sessions get to close after the last call ended. */
+const CLOSE_LIMIT_MS = 5000;
 
 export interface ServerConfig {
   port: number;
@@ -120,6 +122,11 @@ export class NodeServer {
     const open = [...this.sessions].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     const listening = new Promise<void>((resolve) => this.listener.close(() => resolve()));
     void Promise.all([listening, ...open]).then(() => this.resolveStopped(this.stopReason));
+    // A peer that never reads its last response must not keep the daemon alive.
+    setTimeout(() => {
+      for (const s of this.sessions) s.destroy();
+      this.resolveStopped(this.stopReason);
+    }, CLOSE_LIMIT_MS).unref();
   }
 
   private activity(): Interceptor {

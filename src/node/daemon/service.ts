@@ -7,6 +7,7 @@ import type { EnnioNode } from '../gen/ennio_node_pb.js';
 import { isEnnioError } from '../../core/errors.js';
 import { paneStates } from '../../ops/tmux.js';
 import type { ServiceContext } from './context.js';
+import { CONTROL_SESSION } from './tmux-control.js';
 import { createRuntimeRpc, destroyRuntimeRpc, getOutputRpc, isAliveRpc, sendMessageRpc } from './runtime-service.js';
 import { createWorkspaceRpc, destroyWorkspaceRpc } from './workspace-service.js';
 
@@ -26,7 +27,8 @@ export function ennioNodeService(ctx: ServiceContext): ServiceImpl<typeof EnnioN
       let runtimes = 0;
       let detail = '';
       try {
-        runtimes = (await paneStates(ctx.host, ctx.tmux)).size;
+        const panes = await paneStates(ctx.host, ctx.tmux);
+        runtimes = panes.size - (panes.has(CONTROL_SESSION) ? 1 : 0);
       } catch (err) {
         if (!isEnnioError(err)) throw err;
         detail = err.message;
