@@ -8,7 +8,7 @@ import { posix } from 'node:path';
 import type { NodeConfig, ProjectConfig, SshConfig } from '../config/schema.js';
 import { nodeConfig } from '../config/schema.js';
 import { EnnioError } from '../core/errors.js';
-import { attachArgv } from '../host/ssh/attach-argv.js';
+import { attachArgv, attachOptions } from '../host/ssh/attach-argv.js';
 import type { SshHost } from '../host/ssh/ssh-host.js';
 import { deleteBranch } from '../ops/git-workspace.js';
 import { shellJoin } from '../ops/shell-quote.js';
@@ -82,6 +82,7 @@ export class NodeRuntime implements Runtime {
   constructor(
     private readonly node: RemoteNode,
     private readonly host: SshHost,
+    private readonly ennioHome: string,
   ) {}
 
   create(spec: LaunchSpec): Promise<RuntimeHandle> {
@@ -120,7 +121,7 @@ export class NodeRuntime implements Runtime {
   attachArgv(handle: RuntimeHandle): Promise<string[]> {
     const socket = handle.data['tmux_socket'];
     const server: tmux.TmuxServer = socket ? { socket } : {};
-    return Promise.resolve(attachArgv(this.host.target, [...tmux.tmuxBase(server), 'attach-session', '-t', tmux.exactTarget(handle.id)]));
+    return Promise.resolve(attachArgv(this.host.target, [...tmux.tmuxBase(server), 'attach-session', '-t', tmux.exactTarget(handle.id)], attachOptions(this.host.target, this.ennioHome)));
   }
 }
 
@@ -133,7 +134,7 @@ export function createNodeBackend(project: ProjectConfig, ssh: SshConfig, host: 
     );
   }
   const node = remoteNodeFor(ssh, host, ennioHome);
-  return Promise.resolve({ kind: 'ssh:node', host, workspaces: new NodeWorkspaces(node, host), runtime: new NodeRuntime(node, host) });
+  return Promise.resolve({ kind: 'ssh:node', host, workspaces: new NodeWorkspaces(node, host), runtime: new NodeRuntime(node, host, ennioHome) });
 }
 
 /** Close every node tunnel (HTTP/2 session and SSH channel); daemons keep running. */

@@ -4,7 +4,7 @@
  * SshHost; node sends the same requests to the ennio-node daemon.
  */
 import type { ProjectConfig, SshConfig } from '../config/schema.js';
-import { attachArgv } from '../host/ssh/attach-argv.js';
+import { attachArgv, attachOptions } from '../host/ssh/attach-argv.js';
 import { closeAllSshHosts, sshHostForConfig } from '../host/ssh/registry.js';
 import type { SshHost } from '../host/ssh/ssh-host.js';
 import { HostWorkspaces } from './host-workspaces.js';
@@ -13,9 +13,9 @@ import { TmateRuntime } from './tmate-runtime.js';
 import { defaultTmuxServer, TmuxRuntime } from './tmux-runtime.js';
 import type { Backend, Runtime } from './types.js';
 
-function runtimeFor(host: SshHost, project: ProjectConfig, ssh: SshConfig): Runtime {
+function runtimeFor(host: SshHost, project: ProjectConfig, ssh: SshConfig, ennioHome: string): Runtime {
   const server = defaultTmuxServer();
-  const wrapAttach = (argv: string[]): Promise<string[]> => Promise.resolve(attachArgv(host.target, argv));
+  const wrapAttach = (argv: string[]): Promise<string[]> => Promise.resolve(attachArgv(host.target, argv, attachOptions(host.target, ennioHome)));
   switch (ssh.strategy) {
     case 'tmate':
       return new TmateRuntime(host, server, wrapAttach, ssh.tmate, `${ssh.remote_dir}/tmate`);
@@ -36,7 +36,7 @@ export async function createRemoteBackend(project: ProjectConfig, ssh: SshConfig
     kind: `ssh:${ssh.strategy}`,
     host,
     workspaces: new HostWorkspaces(host, `${ssh.remote_dir}/workspaces`),
-    runtime: runtimeFor(host, project, ssh),
+    runtime: runtimeFor(host, project, ssh, ennioHome),
   };
 }
 

@@ -4,7 +4,10 @@
  * The connection settings mirror what SshHost resolved, so both reach the same host with
  * the same host-key policy.
  */
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { shellQuote } from '../../ops/shell-quote.js';
 import type { HostKeyPolicy, Hop, ResolvedSshTarget } from './resolve.js';
 
@@ -15,28 +18,62 @@ function optionValue(value: string): string {
   return /[\s"]/.test(value) ? `"${value.replace(/(["\\])/g, '\\$1')}"` : value;
 }
 
-function jumpSpec(h: Hop): string {
-  const host = h.host.includes(':') ? `[${h.host}]` : h.host;
-  return `${h.username}@${host}:${h.port}`;
-}
-
 export interface AttachArgvOptions {
   /** The ssh program (default `ssh`). */
   ssh?: string;
+  /**
+   * Where the caller wrote attachSshConfig(target) — required with ProxyJump: `-i` and
+   * `-o` reach only the destination, never the `-J` hosts, so every hop gets a Host block.
+   */
+  configPath?: string;
 }
 
-export function attachArgv(
-  target: Pick<ResolvedSshTarget, 'host' | 'port' | 'username' | 'proxyJump' | 'knownHostsPath' | 'hostKeyPolicy' | 'auth'> & { hostKeyAlias?: string },
-  remoteArgv: readonly string[],
-  options: AttachArgvOptions = {},
-): string[] {
+type AttachTarget = Pick<ResolvedSshTarget, 'host' | 'port' | 'username' | 'proxyJump' | 'knownHostsPath' | 'hostKeyPolicy' | 'auth'> & { hostKeyAlias?: string };
+
+const hopName = (i: number): string => `ennio-hop-${i}`;
+const TARGET_NAME = 'ennio-target';
+
+/** An ssh_config with one Host block per bastion and the target, each with the same key policy. */
+export function attachSshConfig(target: AttachTarget): string {
+  const key = target.auth?.type === 'key' ? target.auth.path.replace(/^~(?=\/|$)/, homedir()) : undefined;
+  const block = (name: string, hop: Pick<Hop, 'host' | 'port' | 'username'> & { identityFiles?: string[]; hostKeyAlias?: string }, jump?: string): string[] => [
+    `Host ${name}`,
+    `  HostName ${optionValue(hop.host)}`,
+    `  Port ${hop.port}`,
+    `  User ${optionValue(hop.username)}`,
+    ...(key ? [key] : (hop.identityFiles ?? [])).map((f) => `  IdentityFile ${optionValue(f)}`),
+    `  UserKnownHostsFile ${optionValue(target.knownHostsPath)}`,
+    `  StrictHostKeyChecking ${STRICT[target.hostKeyPolicy]}`,
+    ...(hop.hostKeyAlias ? [`  HostKeyAlias ${optionValue(hop.hostKeyAlias)}`] : []),
+    ...(jump ? [`  ProxyJump ${jump}`] : []),
+  ];
+  const lines = target.proxyJump.flatMap((hop, i) => block(hopName(i), hop, i > 0 ? hopName(i - 1) : undefined));
+  lines.push(...block(TARGET_NAME, target, target.proxyJump.length ? hopName(target.proxyJump.length - 1) : undefined));
+  return `# written by ennio for \`ennio attach\`\n${lines.join('\n')}\n`;
+}
+
+export function attachArgv(target: AttachTarget, remoteArgv: readonly string[], options: AttachArgvOptions = {}): string[] {
+  if (target.proxyJump.length > 0) {
+    if (!options.configPath) throw new Error('attachArgv: ProxyJump needs options.configPath (see attachSshConfig)');
+    return [options.ssh ?? 'ssh', '-F', options.configPath, '-t', '--', TARGET_NAME, ...remoteArgv.map(shellQuote)];
+  }
   const argv = [options.ssh ?? 'ssh', '-t', '-p', String(target.port), '-l', target.username];
   if (target.auth?.type === 'key') argv.push('-i', target.auth.path.replace(/^~(?=\/|$)/, homedir()));
-  if (target.proxyJump.length > 0) argv.push('-J', target.proxyJump.map(jumpSpec).join(','));
   argv.push('-o', `UserKnownHostsFile=${optionValue(target.knownHostsPath)}`);
   argv.push('-o', `StrictHostKeyChecking=${STRICT[target.hostKeyPolicy]}`);
   if (target.hostKeyAlias) argv.push('-o', `HostKeyAlias=${optionValue(target.hostKeyAlias)}`);
   // ssh joins the words after the host with spaces for the remote shell: quote each one.
   argv.push('--', target.host, ...remoteArgv.map(shellQuote));
   return argv;
+}
+
+/** Options for attachArgv: with bastions, the hop config is written 0600 under ENNIO_HOME/ssh. */
+export function attachOptions(target: AttachTarget, ennioHome: string): AttachArgvOptions {
+  if (target.proxyJump.length === 0) return {};
+  const text = attachSshConfig(target);
+  const dir = join(ennioHome, 'ssh');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const configPath = join(dir, `attach-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.conf`);
+  writeFileSync(configPath, text, { mode: 0o600 });
+  return { configPath };
 }

@@ -18,10 +18,6 @@ export function isUnavailable(err: unknown): boolean {
   return err instanceof ConnectError && (err.code === Code.Unavailable || err.code === Code.Canceled || err.code === Code.Aborted);
 }
 
-export function isUnauthenticated(err: unknown): boolean {
-  return err instanceof ConnectError && err.code === Code.Unauthenticated;
-}
-
 export function fromRpcError(err: unknown, what: string, label: string): EnnioError {
   if (err instanceof EnnioError) return err;
   if (!(err instanceof ConnectError)) {
