@@ -11,69 +11,20 @@
  *  - the daemon's RSS (VmRSS from /proc/<pid>/status) after the run.
  * Everything it starts is stopped and removed at the end, also on failure.
  */
-import { spawn } from 'node:child_process';
+import { ControlMasterHost, measure, ms, printTable, type Stats } from './lib.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExecOptions, ExecResult, Host } from '../src/host/host.js';
+import type { Host } from '../src/host/host.js';
 import { SshHostRegistry } from '../src/host/ssh/registry.js';
 import { RemoteNode } from '../src/node/client/remote-node.js';
 import { TokenStore } from '../src/node/client/token-store.js';
-import { shellJoin } from '../src/ops/shell-quote.js';
 import { capture, createSession, liveness, sendMessage, type TmuxServer } from '../src/ops/tmux.js';
 import { freePort, sshdSkipReason, startSshd, type TestSshd } from '../test/helpers/sshd.js';
 import { targetFor, tmuxSocket } from '../test/helpers/ssh-env.js';
 
 const ITERATIONS = Number(process.argv[2] ?? 200);
 
-/** `ssh` per command over a ControlMaster socket (the usual way scripts drive remote tmux). */
-class ControlMasterHost implements Host {
-  readonly label = 'ssh+ControlMaster';
-  readonly isRemote = true;
-  private readonly base: string[];
-  constructor(sshd: TestSshd, knownHosts: string, controlPath: string) {
-    this.base = [
-      '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=accept-new',
-      '-o', 'ControlMaster=auto', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=60',
-      '-i', sshd.clientKey, '-p', String(sshd.port), '-l', 'root', '127.0.0.1',
-    ];
-  }
-  exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return new Promise((resolve) => {
-      const child = spawn('ssh', [...this.base, '--', `LC_CTYPE=C.UTF-8; export LC_CTYPE; ${shellJoin(argv)}`], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-      child.on('close', (code) => resolve({ code: code ?? 255, stdout, stderr }));
-      child.stdin.end(options.input ?? '');
-    });
-  }
-  homeDir(): Promise<string> {
-    return Promise.resolve('/root');
-  }
-  close(): Promise<void> {
-    return new Promise((resolve) => spawn('ssh', [...this.base.slice(0, -1), '-O', 'exit', '127.0.0.1'], { stdio: 'ignore' }).on('close', () => resolve()));
-  }
-}
-
-interface Stats {
-  median: number;
-  p90: number;
-}
-
-async function measure(n: number, op: (i: number) => Promise<unknown>): Promise<Stats> {
-  for (let i = 0; i < 5; i++) await op(i); // warm up
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await op(i);
-    samples.push(performance.now() - t0);
-  }
-  samples.sort((a, b) => a - b);
-  const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
-  return { median: at(0.5), p90: at(0.9) };
-}
 
 type Ops = Record<'GetOutput' | 'SendMessage' | 'IsAlive', Stats>;
 
@@ -90,8 +41,6 @@ function vmRssMiB(pid: number): number {
   const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
   return kb / 1024;
 }
-
-const ms = (n: number): string => `${n.toFixed(2)} ms`;
 
 async function main(): Promise<void> {
   const reason = sshdSkipReason();
@@ -150,12 +99,8 @@ async function main(): Promise<void> {
       ]),
       ['Heartbeat', ms(heartbeat.median), ms(heartbeat.p90), '-', '-', '-', '-'],
     ];
-    const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
     console.log(`\nennio-node bench — loopback OpenSSH sshd, ${ITERATIONS} iterations per warm operation (ratio = other / node)\n`);
-    rows.forEach((r, i) => {
-      console.log(r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  '));
-      if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-    });
+    printTable(rows);
     const warmOk = (['GetOutput', 'SendMessage', 'IsAlive'] as const).every((op) => viaNode[op].median <= 5);
     console.log(`\ncold connect + deploy + first Heartbeat: ${ms(coldMs)} (target ≤ 3000 ms: ${coldMs <= 3000 ? 'met' : 'NOT met'})`);
     console.log(`daemon RSS (VmRSS): ${rss.toFixed(1)} MiB (target ≤ 80 MB: ${rss <= 80 ? 'met' : 'NOT met'})`);

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 
 const benches = [
   ['SSH: warm SshHost vs OpenSSH ControlMaster (issue: remote execution)', 'bench/ssh-bench.ts'],
+  ['Remote spawn along the real SessionManager path', 'bench/spawn-bench.ts'],
   ['ennio-node: gRPC through the SSH tunnel vs tmux strategy vs ControlMaster', 'bench/node-bench.ts'],
 ];
 let failed = 0;

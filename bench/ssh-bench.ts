@@ -8,13 +8,13 @@
  * remote spawn (git worktree + tmux session running an agent stand-in) through SshHost.
  * Everything it starts is stopped and removed at the end, also on failure.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { ControlMasterHost, measure, ms, printTable, type Stats } from './lib.js';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExecOptions, ExecResult, Host } from '../src/host/host.js';
+import type { Host } from '../src/host/host.js';
 import { SshHostRegistry } from '../src/host/ssh/registry.js';
-import { shellJoin } from '../src/ops/shell-quote.js';
 import { createWorkspace } from '../src/ops/git-workspace.js';
 import { capture, createSession, liveness, sendMessage, type TmuxServer } from '../src/ops/tmux.js';
 import { sshdSkipReason, startSshd, type TestSshd } from '../test/helpers/sshd.js';
@@ -23,67 +23,6 @@ import { targetFor, tmuxSocket } from '../test/helpers/ssh-env.js';
 const ITERATIONS = Number(process.argv[2] ?? 200);
 const SPAWNS = 20;
 
-/** The common way: `ssh` per command, multiplexed over a ControlMaster socket. */
-class OpenSshControlMasterHost implements Host {
-  readonly label = 'openssh-controlmaster';
-  readonly isRemote = true;
-  private readonly base: string[];
-  constructor(sshd: TestSshd, knownHosts: string, controlPath: string) {
-    this.base = [
-      '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'ControlMaster=auto', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=60',
-      '-i', sshd.clientKey, '-p', String(sshd.port), '-l', 'root', '127.0.0.1',
-    ];
-  }
-  exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const cd = options.cwd ? `cd -- ${shellJoin([options.cwd])} && ` : '';
-    const env = options.env ? `env ${shellJoin(Object.entries(options.env).map(([k, v]) => `${k}=${v}`))} ` : '';
-    return new Promise((resolve) => {
-      // Same locale fix SshHost applies (see shell-channel.ts START_UP), or tmux mangles tabs.
-      const remote = `LC_CTYPE=C.UTF-8; export LC_CTYPE; ${cd}${env}${shellJoin(argv)}`;
-      const child = spawn('ssh', [...this.base, '--', remote], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-      child.on('close', (code) => resolve({ code: code ?? 255, stdout, stderr }));
-      child.stdin.end(options.input ?? '');
-    });
-  }
-  homeDir(): Promise<string> {
-    return Promise.resolve('/root');
-  }
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const c = spawn('ssh', [...this.base.slice(0, -1), '-O', 'exit', '127.0.0.1'], { stdio: 'ignore' });
-      c.on('close', () => resolve());
-    });
-  }
-}
-
-interface Stats {
-  median: number;
-  p90: number;
-}
-
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-  return { median: at(0.5), p90: at(0.9) };
-}
-
-async function measure(n: number, op: (i: number) => Promise<unknown>): Promise<Stats> {
-  for (let i = 0; i < 5; i++) await op(i); // warm up
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await op(i);
-    samples.push(performance.now() - t0);
-  }
-  return stats(samples);
-}
-
-const ms = (n: number): string => `${n.toFixed(2)} ms`;
 
 async function hotPath(host: Host, server: TmuxServer, session: string, n: number): Promise<Record<string, Stats>> {
   await createSession(host, server, { name: session, cwd: '/tmp', env: {}, command: ['cat'] });
@@ -105,7 +44,7 @@ async function main(): Promise<void> {
   const tmux = tmuxSocket();
   const registry = new SshHostRegistry();
   let sshd: TestSshd | undefined;
-  let openssh: OpenSshControlMasterHost | undefined;
+  let openssh: ControlMasterHost | undefined;
   try {
     sshd = await startSshd({ logLevel: 'INFO' });
     const kh = join(work, 'known_hosts');
@@ -116,7 +55,7 @@ async function main(): Promise<void> {
     const connectMs = performance.now() - t0;
 
     const viaSsh2 = await hotPath(host, server, 'bench-ssh2', ITERATIONS);
-    openssh = new OpenSshControlMasterHost(sshd, kh, join(work, 'cm-%C'));
+    openssh = new ControlMasterHost(sshd, kh, join(work, 'cm-%C'));
     const viaOpenSsh = await hotPath(openssh, server, 'bench-openssh', Math.max(20, Math.floor(ITERATIONS / 8)));
 
     // Remote spawn: worktree + tmux session with an agent stand-in, like `ennio spawn`.
@@ -140,13 +79,9 @@ async function main(): Promise<void> {
       }),
       ['spawn', ms(spawnSsh2.median), ms(spawnSsh2.p90), ms(spawnOpenSsh.median), ms(spawnOpenSsh.p90), `${(spawnOpenSsh.median / spawnSsh2.median).toFixed(1)}x`],
     ];
-    const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
     console.log(`\nennio SSH bench — loopback OpenSSH sshd, ${ITERATIONS} iterations per hot operation, ${SPAWNS} spawns`);
     console.log(`first connect + first channel: ${ms(connectMs)}; pooled channels open: ${host.channelCount}\n`);
-    rows.forEach((r, i) => {
-      console.log(r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  '));
-      if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-    });
+    printTable(rows);
     const hotOk = (['send', 'logs', 'liveness'] as const).every((op) => (viaSsh2[op] as Stats).median <= 10);
     console.log(`\ntargets: hot operations ≤ 10 ms median: ${hotOk ? 'met' : 'NOT met'}; spawn ≤ 500 ms median: ${spawnSsh2.median <= 500 ? 'met' : 'NOT met'}`);
   } finally {
