@@ -37,6 +37,7 @@ describe('init and config', () => {
       '    ssh_config:',
       '      host: example.invalid',
       '      auth: { type: password, password: "${TEST_SSH_PASSWORD}" }',
+      '      proxy_jump: "jump-${TEST_NODE_TOKEN}.example.invalid"',
       '      strategy: node',
       '      node_config: { auth_token: "${TEST_NODE_TOKEN}" }',
       '',

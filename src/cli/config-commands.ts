@@ -57,7 +57,7 @@ export function registerConfigCommands(program: Command, globals: () => GlobalOp
     .action(() => {
       const g = globals();
       const path = findConfig(process.cwd(), g.config);
-      const effective = withReadableDurations(redact(loadConfig(path).config));
+      const effective = withReadableDurations(redact(loadConfig(path).config, { env: process.env }));
       if (g.json) printJson(effective);
       else process.stdout.write(`# ${path}\n${stringify(effective)}`);
     });
