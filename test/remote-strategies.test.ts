@@ -152,6 +152,19 @@ describe.skipIf(skip)('strategy node', () => {
   });
 });
 
+describe.skipIf(skip)('doctor', () => {
+  it('connects to every remote project and finds its strategy\'s tools', () => {
+    const res = w.run(['doctor', '--json']);
+    const report = JSON.parse(res.stdout) as { ok: boolean; checks: Array<{ name: string; ok: boolean; detail: string }> };
+    for (const p of ['rtmux', 'rtmate', 'rrc', 'rnode']) {
+      const check = report.checks.find((c) => c.name === `remote ${p}`);
+      expect(check?.ok, check?.detail).toBe(true);
+    }
+    expect(report.checks.find((c) => c.name === 'remote rrc')?.detail).toContain('claude');
+    expect(res.code).toBe(0);
+  });
+});
+
 describe.skipIf(skip)('an unreachable host', () => {
   it('is reported, and changes no session record (a dead connection is not a dead session)', async () => {
     const s = spawnOk('rtmux');
@@ -166,5 +179,10 @@ describe.skipIf(skip)('an unreachable host', () => {
     expect(send.code).toBe(5);
     // The agent itself never noticed: its tmux session (on this same machine) is alive.
     expect(w.tmux('has-session', '-t', `=${s.id}`).code).toBe(0);
+    // doctor names the unreachable host and how to fix it, without failing the local checks.
+    const doctor = JSON.parse(w.run(['doctor', '--json']).stdout) as { checks: Array<{ name: string; ok: boolean; fix?: string }> };
+    const remote = doctor.checks.find((c) => c.name === 'remote rtmux');
+    expect(remote?.ok).toBe(false);
+    expect(remote?.fix).toBeTruthy();
   });
 });

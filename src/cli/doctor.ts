@@ -3,7 +3,10 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { findConfig } from '../config/discover.js';
 import { loadConfig } from '../config/load.js';
+import type { ProjectConfig } from '../config/schema.js';
+import { EnnioError } from '../core/errors.js';
 import { LocalHost } from '../host/local-host.js';
+import { closeAllSshHosts, sshHostForConfig } from '../host/ssh/registry.js';
 import { openStore } from '../store/db.js';
 import type { GlobalOptions } from './context.js';
 import { printJson } from './output.js';
@@ -24,6 +27,32 @@ async function tool(name: string, argv: string[], required: boolean, fix: string
     : { name, ok: false, required, detail: 'not found', fix };
 }
 
+/** What each strategy needs on the remote host, besides a shell. */
+const REMOTE_TOOLS: Record<string, string[]> = {
+  tmux: ['git', 'tmux'],
+  tmate: ['git', 'tmux', 'tmate'],
+  remote_control: ['git', 'tmux', 'claude'],
+  node: ['git', 'tmux', 'node'],
+};
+
+/** Connect (host key, auth) and look for the strategy's tools on a remote project's host. */
+async function remoteCheck(project: ProjectConfig): Promise<Check> {
+  const ssh = project.ssh_config!;
+  const name = `remote ${project.name}`;
+  try {
+    const host = await sshHostForConfig(ssh);
+    const tools = REMOTE_TOOLS[ssh.strategy] ?? ['git', 'tmux'];
+    const res = await host.exec(['sh', '-c', 'for t in "$@"; do command -v "$t" >/dev/null 2>&1 || printf "%s " "$t"; done', 'ennio-doctor', ...tools], { timeoutMs: 15_000 });
+    const missing = res.stdout.trim();
+    return missing
+      ? { name, ok: false, required: false, detail: `${host.label} (${ssh.strategy}): missing ${missing}`, fix: `install ${missing} on ${host.label}` }
+      : { name, ok: true, required: false, detail: `${host.label} (${ssh.strategy}): ${tools.join(', ')} present` };
+  } catch (err) {
+    const hint = err instanceof EnnioError && err.hint ? err.hint : 'check ssh_config (host, port, username, auth)';
+    return { name, ok: false, required: false, detail: err instanceof Error ? err.message : String(err), fix: hint };
+  }
+}
+
 export async function runChecks(globals: GlobalOptions): Promise<Check[]> {
   const checks = await Promise.all([
     tool('git', ['git', '--version'], true, 'apt-get install -y git'),
@@ -37,6 +66,7 @@ export async function runChecks(globals: GlobalOptions): Promise<Check[]> {
     const path = findConfig(process.cwd(), globals.config);
     const loaded = loadConfig(path);
     checks.push({ name: 'config', ok: true, required: true, detail: `${path} (${loaded.config.projects.length} project(s))` });
+    checks.push(...(await Promise.all(loaded.config.projects.filter((p) => p.ssh_config).map(remoteCheck))));
   } catch (err) {
     checks.push({ name: 'config', ok: false, required: true, detail: err instanceof Error ? err.message : String(err), fix: 'run `ennio init`, or fix the file as the message says' });
   }
@@ -55,7 +85,7 @@ export function registerDoctor(program: Command, globals: () => GlobalOptions): 
     .command('doctor')
     .description('check git, tmux, ssh, Node and the config, and say how to fix what is missing')
     .action(async () => {
-      const checks = await runChecks(globals());
+      const checks = await runChecks(globals()).finally(() => closeAllSshHosts());
       const failed = checks.filter((c) => !c.ok && c.required);
       if (globals().json) printJson({ ok: failed.length === 0, checks });
       else {
