@@ -115,6 +115,8 @@ describe.skipIf(skip)('strategy tmate', () => {
     const info = JSON.parse(w.run(['session', 'info', s.id, '--json']).stdout) as { runtime_info: Record<string, string> };
     expect(info.runtime_info['tmate_urls']).toMatch(/^unavailable/);
     expect(existsSync(info.runtime_info['tmate_socket']!)).toBe(true);
+    // What tmate shares is the agent's session: its pane holds a tmux client attached to it.
+    await waitFor(() => w.tmux('list-clients', '-t', `=${s.id}`).stdout.includes(s.id), 'tmate to attach to the session');
     await driveAndKill(s, 'rtmate');
     expect(existsSync(info.runtime_info['tmate_socket']!)).toBe(false);
   });
