@@ -4,7 +4,7 @@
  * the environment of agent sessions.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as loader from '@grpc/proto-loader';
@@ -101,7 +101,7 @@ describe('token from a 0600 file', () => {
   });
 });
 
-describe('token from the environment or stdin', () => {
+describe('token from the environment, argv or stdin', () => {
   it('scrubs ENNIO_NODE_AUTH_TOKEN so agent sessions never inherit it', async () => {
     const d = await daemonWith('env', { env: { ENNIO_NODE_AUTH_TOKEN: TOKEN } });
     const c = stub(d.port);
@@ -116,6 +116,24 @@ describe('token from the environment or stdin', () => {
     );
     expect(out).not.toContain('ENNIO_NODE_AUTH_TOKEN');
     expect(out).not.toContain(TOKEN);
+  });
+
+  it('lets --auth-token win over ENNIO_NODE_AUTH_TOKEN, hides it from ps at once and warns', async () => {
+    const flagToken = `${TOKEN}-flag`;
+    const d = await daemonWith('argv', { args: ['--auth-token', flagToken], env: { ENNIO_NODE_AUTH_TOKEN: `${TOKEN}-env` } });
+    const c = stub(d.port);
+    expect((await call(c, 'Heartbeat', {}, `Bearer ${flagToken}`)).err).toBeNull();
+    expect((await call(c, 'Heartbeat', {}, `Bearer ${TOKEN}-env`)).err?.code).toBe(grpc.status.UNAUTHENTICATED);
+    // The process title replaced the argv ps reads; the rest of the command line stays readable.
+    const cmdline = readFileSync(`/proc/${d.pid}/cmdline`, 'utf8');
+    expect(cmdline).not.toContain(flagToken);
+    expect(cmdline).toContain('--auth-token [hidden]');
+    expect(spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout).not.toContain(flagToken);
+    const warning = d.log().split('\n').find((l) => l.includes('"level":"warn"') && l.includes('--auth-token'));
+    expect(warning).toContain('ENNIO_NODE_AUTH_TOKEN');
+    expect(warning).toContain('--auth-token-file');
+    expect(d.log()).toContain('"source":"argv"');
+    expect(d.log()).not.toContain(flagToken);
   });
 
   it('reads the token from stdin with --auth-token-file -', async () => {

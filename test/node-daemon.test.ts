@@ -125,6 +125,29 @@ describe('workspaces', () => {
     expect(existsSync(join(root, '..', 'etc'))).toBe(false);
   });
 
+  it('maps failures of the host, not of the daemon, to FAILED_PRECONDITION / NOT_FOUND (never INTERNAL)', async () => {
+    // A clone from a URL that does not exist: the command's stderr comes along.
+    const badUrl = await failure(client.createWorkspace({ projectId: 'codes', sessionId: 'c1', type: 'clone', path: '', repoUrl: join(dir, 'no-such-repo.git'), defaultBranch: 'main' }));
+    expect(grpcCode(badUrl)).toBe(Code.FailedPrecondition);
+    expect(badUrl.code).toBe('COMMAND_FAILED');
+    expect(badUrl.message).toContain('no-such-repo.git');
+    // `git worktree add` refusing: main is checked out in the repository itself.
+    const busy = await failure(client.createWorkspace({ projectId: 'codes', sessionId: 'c2', type: 'worktree', path: repo, defaultBranch: 'main', branch: 'main', reuseBranch: true }));
+    expect(grpcCode(busy)).toBe(Code.FailedPrecondition);
+    expect(busy.code).toBe('COMMAND_FAILED');
+    expect(busy.message).toMatch(/already (checked out|used by worktree)/);
+    // A repository that is missing, with nothing to clone it from.
+    const missing = await failure(client.createWorkspace({ projectId: 'codes', sessionId: 'c3', type: 'worktree', path: join(dir, 'gone'), defaultBranch: 'main' }));
+    expect(grpcCode(missing)).toBe(Code.NotFound);
+    expect(missing.code).toBe('INVALID_ARGUMENT'); // the same Ennio code a local run raises
+    expect(missing.message).toContain('no repo_url');
+    // A directory that is not a repository.
+    mkdirSync(join(dir, 'plain-dir'), { recursive: true });
+    const plain = await failure(client.createWorkspace({ projectId: 'codes', sessionId: 'c4', type: 'worktree', path: join(dir, 'plain-dir'), defaultBranch: 'main' }));
+    expect(grpcCode(plain)).toBe(Code.FailedPrecondition);
+    for (const s of ['c1', 'c2', 'c3', 'c4']) expect(existsSync(join(root, 'codes', s))).toBe(false);
+  });
+
   it('refuses to delete outside the workspace root: .., absolute paths, symlink escapes', async () => {
     const victim = join(dir, 'victim');
     mkdirSync(victim);
@@ -201,6 +224,24 @@ describe('runtimes', () => {
     expect(grpcCode(badCwd)).toBe(Code.FailedPrecondition);
   });
 
+  it('answers ALREADY_EXISTS to every loser of concurrent CreateRuntime calls for one name', async () => {
+    const dup: RuntimeHandle = { id: 'ennio-dup', runtimeName: 'tmux', data: { tmux_socket: socket } };
+    try {
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) => client.createRuntime({ sessionId: `dup${i}`, name: 'ennio-dup', launchCommand: 'exec cat', env: {}, cwd: dir })),
+      );
+      const won = attempts.filter((a) => a.status === 'fulfilled');
+      const lost = attempts.flatMap((a) => (a.status === 'rejected' ? [a.reason as EnnioError] : []));
+      expect(won).toHaveLength(1);
+      expect(lost.map((e) => grpcCode(e))).toEqual(Array.from({ length: 5 }, () => Code.AlreadyExists));
+      expect(lost.every((e) => e.code === 'SESSION_STATE')).toBe(true);
+      expect(tmux(socket, 'has-session', '-t', '=ennio-dup').code).toBe(0);
+    } finally {
+      // Also when the assertions failed: later tests count this server's sessions.
+      await client.destroyRuntime(dup);
+    }
+  });
+
   it('counts only agent sessions in Heartbeat and keeps its own control session out of reach', async () => {
     // The fast path's control client attaches to a session of its own (see tmux-control.ts).
     expect(tmux(socket, 'has-session', '-t', '=ennio-node-control').code).toBe(0);
@@ -212,7 +253,11 @@ describe('runtimes', () => {
   });
 
   it('reports an exited agent as not alive (state exited) and keeps its output', async () => {
-    const h = await client.createRuntime({ sessionId: 'r2', name: 'ennio-r2', launchCommand: 'echo bye; exit 3', env: {}, cwd: dir });
+    // The agent exits only after its output was seen: a process that prints and exits at
+    // once can be gone before tmux read its last bytes from the pty (seen under load).
+    const h = await client.createRuntime({ sessionId: 'r2', name: 'ennio-r2', launchCommand: 'echo bye; read line; exit 3', env: {}, cwd: dir });
+    await waitUntil(() => output(h), (o) => o.includes('bye'), 'agent output');
+    await client.sendMessage(h, 'go');
     await waitUntil(() => client.liveness(h), (s) => s === 'exited', 'agent exit');
     const raw = await client.raw.isAlive({ handle: h });
     expect(raw.alive).toBe(false);

@@ -15,7 +15,7 @@ import { closeAllNodeClients, createNodeBackend } from '../src/strategies/node.j
 import { NodeClient } from '../src/node/client/node-client.js';
 import { TokenStore } from '../src/node/client/token-store.js';
 import { Cleanup, buildDaemonBundle, git, gitRepo, isRunning, tcpDial, tempDir, tmux, uniqueSocket, waitUntil } from './helpers/node-daemon.js';
-import { freePort, sshdSkipReason, startSshd, type TestSshd } from './helpers/sshd.js';
+import { freePort, keygen, sshdSkipReason, startSshd, type TestSshd } from './helpers/sshd.js';
 import { targetFor } from './helpers/ssh-env.js';
 
 const skip = sshdSkipReason();
@@ -83,7 +83,7 @@ describe.skipIf(skip !== undefined)('node strategy and ennio node', () => {
       expect.objectContaining({ project: 'remote-node', port, idleTimeoutSecs: 600, workspaceRoot: join(dir, 'ws'), binary: 'upload', token: 'generated' }),
     ]);
     const [status] = await manager().status('remote-node');
-    expect(status).toMatchObject({ project: 'remote-node', reachable: false });
+    expect(status).toMatchObject({ project: 'remote-node', reachable: false, kind: 'not-running', state: 'not running' });
     expect(existsSync(join(dir, 'remote', 'node'))).toBe(false);
     const err = await manager().status('nope').catch((e: unknown) => e);
     expect(isEnnioError(err, 'UNKNOWN_PROJECT')).toBe(true);
@@ -151,5 +151,63 @@ describe.skipIf(skip !== undefined)('node strategy and ennio node', () => {
     const again = (await cli('status', '127.0.0.1')) as Array<{ reachable: boolean }>;
     expect(again[0]?.reachable).toBe(false);
     process.exitCode = 0;
+  });
+  it('ennio node list shows each daemon state (asking in parallel, never deploying); status tells SSH failures apart', async () => {
+    // One more node project whose SSH login fails (a key the server does not know).
+    const strangerKey = join(dir, 'unknown_key');
+    keygen(strangerKey, 'ed25519');
+    const base = config.projects[0]!;
+    const withBadKey = configSchema.parse({
+      projects: [
+        base,
+        { ...base, name: 'bad-key', ssh_config: { ...base.ssh_config!, auth: { type: 'key', path: strangerKey } } },
+        config.projects[1],
+      ],
+    });
+    const out: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    cleanup.add(() => write.mockRestore());
+    const run = async (json: boolean, ...args: string[]): Promise<string> => {
+      const program = new Command('ennio').exitOverride();
+      registerNodeCommands(program, { loadConfig: () => withBadKey, json: () => json, ennioHome: () => join(dir, 'home') });
+      out.length = 0;
+      await program.parseAsync(['node', ...args], { from: 'user' });
+      return out.join('');
+    };
+    type Row = { project: string; kind: string; state: string };
+
+    // The previous test stopped the daemon: listed as not running, and list starts nothing.
+    const before = JSON.parse(await run(true, 'list')) as Row[];
+    expect(before.map((r) => r.project)).toEqual(['remote-node', 'bad-key']);
+    expect(before[0]).toMatchObject({ kind: 'not-running', state: 'not running' });
+    expect(before[1]?.kind).toBe('ssh-unreachable');
+    expect(before[1]?.state).toMatch(/^ssh unreachable: authentication to .* failed/);
+    expect((JSON.parse(await run(true, 'status', 'remote-node')) as Row[])[0]?.kind).toBe('not-running');
+
+    // status: an SSH login failure is not "not running".
+    const bad = JSON.parse(await run(true, 'status', 'bad-key')) as Row[];
+    expect(bad[0]).toMatchObject({ project: 'bad-key', kind: 'ssh-unreachable', reachable: false });
+    expect(bad[0]?.state).not.toContain('not running');
+    process.exitCode = 0;
+
+    await run(true, 'connect', 'remote-node');
+    const after = JSON.parse(await run(true, 'list')) as Row[];
+    expect(after[0]).toMatchObject({ project: 'remote-node', kind: 'running', state: 'running (healthy)' });
+    const text = await run(false, 'list');
+    expect(text).toMatch(/PROJECT\W+HOST\W+PORT\W+STATE/);
+    expect(text).toContain('running (healthy)');
+    expect(text).toContain('ssh unreachable: authentication');
+
+    // disconnect without --shutdown says what it does (and does not do).
+    const said = await run(false, 'disconnect', 'remote-node');
+    expect(said).toContain('a tunnel lives only as long as the ennio command that opened it');
+    expect(said).toContain('The daemon keeps running and exits after 600s without calls');
+    expect(said).toContain('ennio node disconnect remote-node --shutdown');
+    expect(said).not.toContain('disconnected from');
+    expect((JSON.parse(await run(true, 'list')) as Row[])[0]?.kind).toBe('running');
+    expect(JSON.parse(await run(true, 'disconnect', 'remote-node', '--shutdown'))).toMatchObject({ stopped: true });
   });
 });

@@ -3,8 +3,8 @@
  * SSH connection, then every RPC goes over HTTP/2 inside one forwarded SSH channel.
  * Recovery (idle-out, daemon killed), token reuse, two hosts at once, upgrades.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -17,12 +17,17 @@ import { findBundle } from '../src/node/client/bundle.js';
 import { forwardLocalPort } from '../src/node/client/local-forward.js';
 import { TokenStore } from '../src/node/client/token-store.js';
 import { Cleanup, ROOT, buildDaemonBundle, git, gitRepo, isRunning, tempDir, tmux, waitUntil } from './helpers/node-daemon.js';
-import { daemonPid, nodeEnv, remoteNode } from './helpers/node-ssh.js';
+import { daemonPid, execTraceSkipReason, nodeEnv, RecordingSshHost, remoteNode, traceExecs } from './helpers/node-ssh.js';
 import { sshdSkipReason, startSshd, type TestSshd } from './helpers/sshd.js';
 import { targetFor } from './helpers/ssh-env.js';
 
 const skip = sshdSkipReason();
 if (skip) console.log(`skipping node-over-SSH tests: ${skip}`);
+/** The stranger on the daemon port runs as nobody: needs root and setpriv. */
+const strangerSkip = skip ?? (spawnSync('setpriv', ['--version']).status === 0 ? undefined : 'setpriv (util-linux) is not installed');
+if (strangerSkip && !skip) console.log(`skipping the foreign-listener test: ${strangerSkip}`);
+const traceSkip = execTraceSkipReason();
+const PKG_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 describe.skipIf(skip !== undefined)('ennio-node over SSH', () => {
   const cleanup = new Cleanup();
@@ -202,6 +207,180 @@ describe.skipIf(skip !== undefined)('ennio-node over SSH', () => {
     expect(after.pid).not.toBe(before.pid);
     expect(isRunning(before.pid)).toBe(false);
     expect(node.deployments).toBe(1);
+  });
+
+  it('two orchestrators deploying to one fresh remote at once end with one daemon and one token both use', async () => {
+    const env = await nodeEnv(cleanup, join(dir, 'race'));
+    // Two orchestrators: their own SSH connections, their own ENNIO_HOME token stores.
+    const [regA, regB] = [new SshHostRegistry(), new SshHostRegistry()];
+    cleanup.add(() => regA.closeAll());
+    cleanup.add(() => regB.closeAll());
+    const hostA = regA.get(targetFor(sshd, join(dir, 'known_hosts')), { warn: () => undefined });
+    const hostB = regB.get(targetFor(sshd, join(dir, 'known_hosts')), { warn: () => undefined });
+    const a = remoteNode(hostA, env);
+    const b = remoteNode(hostB, { ...env, ennioHome: join(env.dir, 'ennio-home-b') });
+    cleanup.add(() => a.close());
+    cleanup.add(() => b.close());
+
+    const [hbA, hbB] = await Promise.all([a.ensure(), b.ensure()]);
+    expect(hbA.pid).toBe(hbB.pid);
+    expect(a.deployments + b.deployments).toBe(1);
+    // The pid file names the daemon that runs (no second daemon lost the race for the port).
+    expect(daemonPid(env)).toBe(hbA.pid);
+    const fileToken = readFileSync(join(env.remoteDir, 'token'), 'utf8').trim();
+    expect(new TokenStore(env.ennioHome).get(host.label)).toBe(fileToken);
+    expect(new TokenStore(join(env.dir, 'ennio-home-b')).get(host.label)).toBe(fileToken);
+    expect(existsSync(join(env.remoteDir, `deploy-${env.port}.lock`))).toBe(false);
+
+    // Both keep working after the race: each makes a session and reads the other's.
+    const ha = await a.createRuntime({ sessionId: 'ra', name: 'ra', launchCommand: 'echo from-a; exec cat', env: {}, cwd: env.dir });
+    const hb = await b.createRuntime({ sessionId: 'rb', name: 'rb', launchCommand: 'echo from-b; exec cat', env: {}, cwd: env.dir });
+    await waitUntil(() => b.getOutput(ha, 5), (o) => o.includes('from-a'), 'a session seen by b');
+    await waitUntil(() => a.getOutput(hb, 5), (o) => o.includes('from-b'), 'b session seen by a');
+  });
+
+  it.skipIf(strangerSkip !== undefined)('refuses to send the token to a daemon port another user listens on', async () => {
+    const env = await nodeEnv(cleanup, join(dir, 'stranger'));
+    // This orchestrator talked to the host before: it has a token it would send.
+    const secret = `only-for-our-daemon-${Date.now().toString(36)}`;
+    new TokenStore(env.ennioHome).set(host.label, secret);
+    const script = "const s=require('net').createServer((c)=>{process.stdout.write('connection\\n');c.on('data',(d)=>process.stdout.write('data '+d.toString('latin1')+'\\n'))});s.listen(Number(process.argv[1]),'127.0.0.1',()=>process.stdout.write('listening\\n'))";
+    const stranger = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script, String(env.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((resolve) => stranger.once('exit', () => resolve()));
+    cleanup.add(async () => {
+      if (stranger.exitCode === null && stranger.signalCode === null) {
+        stranger.kill('SIGKILL');
+        await exited;
+      }
+    });
+    let heard = '';
+    stranger.stdout.on('data', (d: Buffer) => (heard += d.toString('latin1')));
+    stranger.stderr.on('data', (d: Buffer) => (heard += d.toString('latin1')));
+    await waitUntil(() => heard, (h) => h.includes('listening') || stranger.exitCode !== null, 'the stranger to listen');
+    expect(heard).toContain('listening');
+
+    const node = remoteNode(host, env);
+    cleanup.add(() => node.close());
+    const err = await node.ensure().catch((e: unknown) => e);
+    expect(isEnnioError(err, 'NODE_UNAVAILABLE')).toBe(true);
+    expect((err as Error).message).toContain(`port ${env.port} on ${host.label}`);
+    expect((err as Error).message).toContain('another user (uid 65534)');
+    expect((err as { hint?: string }).hint).toContain('node_config.port');
+    expect(node.deployments).toBe(0);
+    const status = await node.status();
+    expect(status).toMatchObject({ kind: 'refused', reachable: false });
+    // Not a byte went to the stranger (so neither did the token).
+    expect(heard).not.toContain('connection');
+    expect(heard).not.toContain(secret);
+  });
+
+  it('never puts the token in a remote command line or environment during a deploy (every exec recorded)', async () => {
+    const env = await nodeEnv(cleanup, join(dir, 'rec'));
+    // Its own sshd, so every process of this deploy on the "remote" side can be traced.
+    const own = await startSshd();
+    cleanup.add(() => own.stop());
+    const trace = traceSkip === undefined ? await traceExecs(own.pid, join(dir, 'rec-execve.log')) : undefined;
+    if (trace) cleanup.add(async () => void (await trace.stop()));
+    else console.log(`not tracing execve on the remote side: ${traceSkip}`);
+    const recorder = new RecordingSshHost(targetFor(own, join(dir, 'known_hosts_rec')), { warn: () => undefined });
+    cleanup.add(() => recorder.close());
+    const node = remoteNode(recorder, env);
+    cleanup.add(() => node.close());
+    const hb = await node.ensure();
+    await node.createRuntime({ sessionId: 'rec1', name: 'rec1', launchCommand: 'exec cat', env: {}, cwd: env.dir });
+    const execve = trace ? await trace.stop() : undefined;
+    const token = readFileSync(join(env.remoteDir, 'token'), 'utf8').trim();
+
+    // What the client asked SshHost to run: the token travelled on stdin only, once.
+    expect(recorder.execs.length).toBeGreaterThan(5);
+    expect(recorder.execs.filter((e) => e.input?.includes(token))).toHaveLength(1);
+    expect(recorder.leaking(token)).toEqual([]);
+    expect(recorder.forwards.every((f) => f.host === '127.0.0.1' && f.port === env.port)).toBe(true);
+    // What really ran on the remote, however briefly: every execve's argv and environment.
+    if (execve !== undefined) {
+      expect(execve).toContain('ennio-node-deploy'); // the deploy scripts were seen…
+      expect(execve).toContain('--auth-token-file'); // …and the daemon's own exec
+      expect(execve).not.toContain(token);
+      expect(execve).not.toContain(Buffer.from(`${token}\n`).toString('base64'));
+    }
+    // …and after the fact: not in ps, not in the daemon's command line or log.
+    expect(spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout).not.toContain(token);
+    expect(readFileSync(`/proc/${hb.pid}/cmdline`, 'utf8')).not.toContain(token);
+    expect(readFileSync(join(env.remoteDir, `daemon-${env.port}.log`), 'utf8')).not.toContain(token);
+  });
+
+  it('uploads its own daemon, with a warning, when the configured ennio_binary_path is missing', async () => {
+    const env = await nodeEnv(cleanup, join(dir, 'nobin'));
+    const warnings: string[] = [];
+    const missing = join(env.dir, 'not-installed', 'ennio-node');
+    const node = remoteNode(host, env, { binaryPath: missing, warn: (m) => warnings.push(m) });
+    cleanup.add(() => node.close());
+    const hb = await node.ensure();
+    expect(hb.buildId).toBe(findBundle().sha256);
+    expect(node.deployments).toBe(1);
+    expect(existsSync(join(env.remoteDir, findBundle().sha256.slice(0, 16), 'ennio-node.cjs'))).toBe(true);
+    expect(warnings).toEqual([expect.stringContaining(`ennio_binary_path ${missing} does not exist on ${host.label}; uploading`)]);
+  });
+
+  it('starts a configured binary the spec way: token in ENNIO_NODE_AUTH_TOKEN, output redirected, only spec flags', async () => {
+    const env = await nodeEnv(cleanup, join(dir, 'specbin'));
+    // A daemon that knows only the spec's interface: refuses our own extra flags, needs the env token.
+    const bin = join(env.dir, 'bin', 'ennio-node');
+    mkdirSync(join(env.dir, 'bin'), { recursive: true });
+    writeFileSync(
+      bin,
+      [
+        '#!/bin/sh',
+        'for a in "$@"; do case $a in --auth-token*|--log-file*) echo "spec-only ennio-node: unknown option $a" >&2; exit 2;; esac; done',
+        '[ -n "${ENNIO_NODE_AUTH_TOKEN:-}" ] || { echo "spec-only ennio-node: no ENNIO_NODE_AUTH_TOKEN" >&2; exit 2; }',
+        `exec "${process.execPath}" "${join(ROOT, 'dist/ennio-node.cjs')}" "$@"`,
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const recorder = new RecordingSshHost(targetFor(sshd, join(dir, 'known_hosts')), { warn: () => undefined });
+    cleanup.add(() => recorder.close());
+    const warnings: string[] = [];
+    const node = remoteNode(recorder, env, { binaryPath: bin, warn: (m) => warnings.push(m), version: PKG_VERSION });
+    cleanup.add(() => node.close());
+    const hb = await node.ensure();
+    expect(node.deployments).toBe(1);
+    expect(existsSync(join(env.remoteDir, findBundle().sha256.slice(0, 16)))).toBe(false); // nothing uploaded
+    const token = readFileSync(join(env.remoteDir, 'token'), 'utf8').trim();
+    const cmdline = readFileSync(`/proc/${hb.pid}/cmdline`, 'utf8');
+    expect(cmdline).toContain('--port');
+    expect(cmdline).not.toContain('--auth-token');
+    expect(cmdline).not.toContain(token);
+    expect(recorder.leaking(token)).toEqual([]);
+    // stdout/stderr went to the log file through the shell; the token came from the environment.
+    const log = readFileSync(join(env.remoteDir, `daemon-${env.port}.log`), 'utf8');
+    expect(log).toContain('"msg":"listening"');
+    expect(log).toContain('"source":"env"');
+    expect(log).not.toContain(token);
+    expect(warnings).toEqual([]); // same version as ours: nothing to report
+    expect(await node.status()).toMatchObject({ kind: 'running', current: true });
+  });
+
+  it('reports a configured binary of another version, and says it cannot upgrade it', async () => {
+    const env = await nodeEnv(cleanup, join(dir, 'oldbin'));
+    const oldBin = await buildDaemonBundle({ outfile: join(env.dir, 'old', 'ennio-node.cjs'), version: '0.0.1-old' });
+    const warnings: string[] = [];
+    const node = remoteNode(host, env, { binaryPath: oldBin, warn: (m) => warnings.push(m), version: PKG_VERSION });
+    cleanup.add(() => node.close());
+    const hb = await node.ensure();
+    expect(hb.version).toBe('0.0.1-old');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`reports version 0.0.1-old, but this ennio is ${PKG_VERSION}`);
+    expect(warnings[0]).toContain('ennio does not upgrade a configured binary');
+    // Another orchestrator: warned again, and the daemon is left as it is.
+    const again = remoteNode(host, env, { binaryPath: oldBin, warn: (m) => warnings.push(m), version: PKG_VERSION });
+    cleanup.add(() => again.close());
+    expect((await again.ensure()).pid).toBe(hb.pid);
+    expect(again.deployments).toBe(0);
+    expect(warnings).toHaveLength(2);
+    const status = await again.status();
+    expect(status).toMatchObject({ kind: 'running', current: false });
+    expect(status.kind === 'running' ? status.note : '').toContain('does not upgrade a configured ennio_binary_path');
   });
 
   it('starts a configured ennio_binary_path without uploading, and exposes a local port for other clients', async () => {

@@ -6,6 +6,7 @@ import { grpcPercentEncode } from '../src/node/daemon/grpc-message.js';
 import { IdleTracker } from '../src/node/daemon/idle.js';
 import { parseOptions, UsageError } from '../src/node/daemon/options.js';
 import { isStrictlyInside } from '../src/node/daemon/paths.js';
+import { readToken } from '../src/node/daemon/token.js';
 
 describe('parseOptions', () => {
   it('has the spec defaults', () => {
@@ -21,6 +22,16 @@ describe('parseOptions', () => {
     for (const argv of [['--bogus'], ['extra'], ['--port', '1.5'], ['--port', '70000'], ['--idle-timeout', 'x'], ['--auth-token', 'a', '--auth-token-file', 'b'], ['--port']]) {
       expect(() => parseOptions(argv), argv.join(' ')).toThrow(UsageError);
     }
+  });
+});
+
+describe('readToken', () => {
+  it('lets a command-line flag win over ENNIO_NODE_AUTH_TOKEN, and always scrubs the variable', () => {
+    const env: NodeJS.ProcessEnv = { ENNIO_NODE_AUTH_TOKEN: 'from-env' };
+    expect(readToken(parseOptions(['--auth-token', 'from-flag']), env)).toEqual({ token: 'from-flag', source: 'argv' });
+    expect(env['ENNIO_NODE_AUTH_TOKEN']).toBeUndefined();
+    expect(readToken(parseOptions([]), { ENNIO_NODE_AUTH_TOKEN: 'from-env' })).toEqual({ token: 'from-env', source: 'env' });
+    expect(readToken(parseOptions([]), {})).toEqual({ token: undefined, source: 'none' });
   });
 });
 

@@ -27,8 +27,8 @@ function statusTable(rows: NodeStatus[]): string {
     ['PROJECT', 'NODE', 'STATE', 'VERSION', 'PID', 'UPTIME', 'RUNTIMES', 'RSS'],
     rows.map((s) =>
       s.reachable
-        ? [s.project, s.target, s.heartbeat.healthy ? (s.current ? 'healthy' : 'healthy (outdated)') : `unhealthy: ${s.heartbeat.detail}`, s.heartbeat.version, s.heartbeat.pid, `${s.heartbeat.uptimeSecs}s`, s.heartbeat.runtimes, mib(s.heartbeat.rssBytes)]
-        : [s.project, s.target, `not running (${s.reason})`, '-', '-', '-', '-', '-'],
+        ? [s.project, s.target, s.state, s.heartbeat.version, s.heartbeat.pid, `${s.heartbeat.uptimeSecs}s`, s.heartbeat.runtimes, mib(s.heartbeat.rssBytes)]
+        : [s.project, s.target, s.kind === 'not-running' ? `${s.state} (${s.reason})` : s.state, '-', '-', '-', '-', '-'],
     ),
   );
 }
@@ -54,15 +54,21 @@ export function registerNodeCommands(program: Command, deps: NodeCliDeps): Comma
 
   node
     .command('list')
-    .description('list the configured node projects')
-    .action(() => {
-      const rows = manager().list();
-      if (deps.json()) return printJson(rows);
-      if (rows.length === 0) return void process.stdout.write('no node projects (set ssh_config.strategy: node)\n');
-      process.stdout.write(
-        `${table(['PROJECT', 'HOST', 'PORT', 'IDLE TIMEOUT', 'WORKSPACES', 'BINARY', 'TOKEN'], rows.map((r) => [r.project, r.sshPort ? `${r.host}:${r.sshPort}` : r.host, r.port, `${r.idleTimeoutSecs}s`, r.workspaceRoot, r.binary, r.token]))}\n`,
-      );
-    });
+    .description("list the configured node projects and their daemon's state (asks each host briefly; never starts a daemon)")
+    .action(() =>
+      run(async (m) => {
+        if (m.list().length === 0) {
+          if (deps.json()) printJson([]);
+          else process.stdout.write('no node projects (set ssh_config.strategy: node)\n');
+          return;
+        }
+        const rows = await m.listWithState();
+        if (deps.json()) return printJson(rows);
+        process.stdout.write(
+          `${table(['PROJECT', 'HOST', 'PORT', 'STATE', 'IDLE TIMEOUT', 'WORKSPACES', 'BINARY', 'TOKEN'], rows.map((r) => [r.project, r.sshPort ? `${r.host}:${r.sshPort}` : r.host, r.port, r.state, `${r.idleTimeoutSecs}s`, r.workspaceRoot, r.binary, r.token]))}\n`,
+        );
+      }),
+    );
 
   node
     .command('status')
@@ -104,15 +110,20 @@ export function registerNodeCommands(program: Command, deps: NodeCliDeps): Comma
 
   node
     .command('disconnect')
-    .description('close the tunnel; with --shutdown also stop the daemon (it otherwise exits after its idle timeout)')
+    .description("close this process's tunnel (tunnels never outlive the ennio command anyway); with --shutdown stop the daemon, which otherwise exits after its idle timeout")
     .argument('<project>', 'project name')
-    .option('--shutdown', 'ask the daemon to shut down gracefully')
+    .option('--shutdown', 'ask the daemon to shut down gracefully (agents in tmux keep running)')
     .action((project: string, opts: { shutdown?: boolean }) =>
       run(async (m) => {
         const res = await m.disconnect(project, { shutdown: opts.shutdown === true });
         if (deps.json()) printJson(res);
         else if (opts.shutdown) process.stdout.write(res.stopped ? `ennio-node on ${res.target} stopped\n` : `no ennio-node was running on ${res.target}\n`);
-        else process.stdout.write(`disconnected from ${res.target}; the daemon stops after its idle timeout\n`);
+        else {
+          process.stdout.write(
+            `no tunnel to ${res.target} stays open between commands: a tunnel lives only as long as the ennio command that opened it, so there was nothing to close.\n` +
+              `The daemon keeps running and exits after ${res.idleTimeoutSecs}s without calls; to stop it now: ennio node disconnect ${res.project} --shutdown\n`,
+          );
+        }
       }),
     );
 

@@ -11,14 +11,28 @@
  * Retries: a call whose tunnel could not even be opened never reached a daemon, so it is
  * retried once after ensure(); a call that failed mid-flight is retried only when it is
  * idempotent (reads, destroys), never CreateWorkspace/CreateRuntime/SendMessage.
+ *
+ * Several orchestrators (processes, machines) may share one remote user's daemon. Every
+ * decision that changes the remote — deploy, upgrade, restart for a configured token — is
+ * taken under the remote deploy lock (remote-scripts.ts LOCK), after checking again what
+ * runs there; the token file is only ever created once (first writer wins) and read back
+ * after starting. So concurrent first deploys end with one daemon whose token every
+ * orchestrator adopts, never with a token file that does not match the running daemon.
+ *
+ * Every tunnel is opened only after checking that our remote user owns the listening
+ * socket (listener-guard.ts): the token is never sent to another user's process.
  */
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { ConnectError, Code } from '@connectrpc/connect';
 import type { NodeConfig } from '../../config/schema.js';
-import { EnnioError, isEnnioError } from '../../core/errors.js';
+import { EnnioError, isEnnioError, type ErrorCode } from '../../core/errors.js';
+import { VERSION } from '../../core/version.js';
 import type { Liveness } from '../../ops/tmux.js';
 import type { RuntimeHandle } from '../../strategies/types.js';
 import { findBundle } from './bundle.js';
-import { daemonAlive, ensureProgram, logTail, probe, signalDaemon, startRemote, type DeployTarget, type TunnelHost } from './deploy.js';
+import { daemonAlive, ensureProgram, logTail, probe, signalDaemon, startRemote, tryLock, unlock, type DeployTarget, type TunnelHost } from './deploy.js';
+import { ForeignListenerError, guardedDial } from './listener-guard.js';
 import { NodeClient, type CreateRuntimeInput, type CreateWorkspaceInput, type HeartbeatInfo } from './node-client.js';
 import { TokenStore, generateToken } from './token-store.js';
 
@@ -32,17 +46,39 @@ export interface RemoteNodeOptions {
   tmuxSocket?: string;
   /** The local bundle to deploy (default: findBundle()). */
   bundlePath?: string;
-  /** Progress lines ("deploying ennio-node to …"). */
+  /** Progress lines ("starting ennio-node on …"). */
   log?: (message: string) => void;
+  /** What the user must know (a fallback, a version mismatch); default: a line on stderr. */
+  warn?: (message: string) => void;
+  /**
+   * The version a configured ennio_binary_path should report (default: this ennio's
+   * version; 'dev', i.e. running from source, skips the check).
+   */
+  version?: string;
 }
 
 type Probe = { kind: 'ok'; hb: HeartbeatInfo } | { kind: 'down' } | { kind: 'busy'; err: EnnioError } | { kind: 'unauth'; err: EnnioError };
+
+/** What `ennio node status|list` shows for one daemon (never deploys anything). */
+export type NodeStatusInfo =
+  | { kind: 'running'; reachable: true; heartbeat: HeartbeatInfo; current: boolean; note?: string }
+  | { kind: 'not-running' | 'ssh-unreachable' | 'refused' | 'unknown' | 'error'; reachable: false; reason: string };
+
+/** SSH itself failed (connect, credentials, host key): nothing can be said about the daemon. */
+const SSH_LEVEL = new Set<ErrorCode>(['SSH_CONNECT', 'SSH_AUTH', 'HOST_KEY_UNKNOWN', 'HOST_KEY_CHANGED', 'CONFIG_INVALID']);
+
+export function isSshLevel(err: unknown): boolean {
+  return isEnnioError(err) && SSH_LEVEL.has(err.code);
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** How long a freshly started daemon may take to answer, and a stopping one to go. */
 const START_LIMIT_MS = 15_000;
 const STOP_LIMIT_MS = 10_000;
 const POLL_MS = 50;
+/** A deploy lock older than this is a leftover of an orchestrator that died mid-deploy. */
+export const LOCK_STALE_SECS = 180;
+const LOCK_POLL_MS = 200;
 
 export class RemoteNode {
   readonly client: NodeClient;
@@ -54,14 +90,23 @@ export class RemoteNode {
   private token: string | undefined;
   private verified = false;
   private ensuring: Promise<HeartbeatInfo> | undefined;
+  /** With ennio_binary_path: we uploaded our bundle because the binary was missing. */
+  private uploadedInstead = false;
+  /** Build ids of a configured binary whose version mismatch was already reported. */
+  private readonly versionReported = new Set<string>();
   private readonly tokens: TokenStore;
   private readonly log: (message: string) => void;
+  private readonly warn: (message: string) => void;
+  private readonly expectedVersion: string;
+  private readonly dialGuarded: () => Promise<Duplex>;
 
   constructor(private readonly options: RemoteNodeOptions) {
     const { host, node } = options;
     this.key = host.label;
     this.tokens = options.tokens ?? new TokenStore();
     this.log = options.log ?? (() => {});
+    this.warn = options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
+    this.expectedVersion = options.version ?? VERSION;
     this.target = {
       host,
       port: node.port,
@@ -73,8 +118,9 @@ export class RemoteNode {
       ...(options.tmuxSocket !== undefined ? { tmuxSocket: options.tmuxSocket } : {}),
     };
     this.token = node.auth_token ?? this.tokens.get(this.key);
+    this.dialGuarded = guardedDial(this.target, this.warn);
     this.client = new NodeClient({
-      dial: () => host.forwardOut('127.0.0.1', node.port),
+      dial: this.dialGuarded,
       token: () => this.token,
       label: `${host.label} (ennio-node port ${node.port})`,
     });
@@ -85,6 +131,11 @@ export class RemoteNode {
 
   get label(): string {
     return this.client.label;
+  }
+
+  /** A new SSH channel to the daemon port, opened only after the listener owner check (for `connect --local-port`). */
+  openTunnel(): Promise<Duplex> {
+    return this.dialGuarded();
   }
 
   /** Health check; deploys, upgrades or re-deploys the daemon as needed. */
@@ -108,6 +159,9 @@ export class RemoteNode {
       return { kind: 'ok', hb: await this.client.heartbeat() };
     } catch (err) {
       if (!isEnnioError(err)) throw err;
+      const dialError = this.client.tunnel.dialFailures > before ? this.client.tunnel.lastDialError : undefined;
+      // Not "no daemon": we could not even ask (SSH failed) or must not (a stranger's port).
+      if (dialError !== undefined && (dialError instanceof ForeignListenerError || isSshLevel(dialError))) throw dialError;
       if (err.cause instanceof ConnectError && err.cause.code === Code.Unauthenticated) return { kind: 'unauth', err };
       if (err.code === 'NODE_RPC') {
         // ennio-node answers Heartbeat or fails with a status; a protocol error means
@@ -118,19 +172,29 @@ export class RemoteNode {
         });
       }
       if (err.code !== 'NODE_UNAVAILABLE') throw err;
-      return this.client.tunnel.dialFailures > before ? { kind: 'down' } : { kind: 'busy', err };
+      return dialError !== undefined ? { kind: 'down' } : { kind: 'busy', err };
     }
   }
 
   private async connectOrDeploy(): Promise<HeartbeatInfo> {
+    // The common case — our daemon answers, healthy and current — needs no lock.
+    const first = await this.check();
+    if (first.kind === 'ok' && first.hb.healthy && this.keepWithoutLook(first.hb)) return first.hb;
+    // Anything else may change the remote: decide again under the lock, since another
+    // orchestrator may be doing the same right now (or has just done it).
+    return this.underDeployLock(() => this.converge());
+  }
+
+  private async converge(): Promise<HeartbeatInfo> {
     let state = await this.check();
     if (state.kind === 'unauth') state = await this.recoverToken(state);
     if (state.kind === 'ok') {
       const hb = state.hb;
       if (!hb.healthy) throw new EnnioError('NODE_UNAVAILABLE', `ennio-node on ${this.label} is unhealthy: ${hb.detail}`);
-      const wanted = this.wantedBuild();
-      if (wanted === undefined || hb.buildId === wanted) return hb;
-      this.log(`upgrading ennio-node on ${this.label} (running ${hb.version} ${hb.buildId.slice(0, 12)}, ours ${wanted.slice(0, 12)})`);
+      const verdict = await this.verdict(hb);
+      if (verdict.note !== undefined) this.reportOnce(hb, verdict.note);
+      if (verdict.wanted === undefined || hb.buildId === verdict.wanted) return hb;
+      this.log(`upgrading ennio-node on ${this.label} (running ${hb.version} ${hb.buildId.slice(0, 12)}, ours ${verdict.wanted.slice(0, 12)})`);
       await this.stop(true);
     } else if (state.kind === 'busy') {
       // Something answers but cannot serve (shutting down, hung): let it go first.
@@ -139,14 +203,88 @@ export class RemoteNode {
     return this.deploy();
   }
 
-  /** sha256 of the bundle we deploy; undefined with ennio_binary_path or when no bundle is at hand (then nothing is upgraded). */
-  private wantedBuild(): string | undefined {
-    if (this.target.binaryPath !== undefined) return undefined;
+  /** Whether a healthy daemon can be used as it is, without looking at the remote (no SSH round trip). */
+  private keepWithoutLook(hb: HeartbeatInfo): boolean {
+    if (this.target.binaryPath === undefined || this.uploadedInstead) {
+      const wanted = this.bundleSha();
+      return wanted === undefined || hb.buildId === wanted;
+    }
+    // A configured binary: a version mismatch needs a look (is it the binary, or an upload of ours?).
+    return this.versionMatches(hb) || this.versionReported.has(hb.buildId);
+  }
+
+  private versionMatches(hb: HeartbeatInfo): boolean {
+    return this.expectedVersion === 'dev' || hb.version === this.expectedVersion;
+  }
+
+  /**
+   * Which build the daemon should run (`wanted`; undefined = keep whatever runs), and
+   * what to tell the user. Our bundle is upgraded by build id. A configured
+   * ennio_binary_path is not ours to replace: a version other than ours is reported.
+   */
+  private async verdict(hb: HeartbeatInfo): Promise<{ wanted?: string; note?: string }> {
+    const sha = this.bundleSha();
+    if (this.target.binaryPath === undefined) return sha === undefined ? {} : { wanted: sha };
+    if (this.versionMatches(hb)) return {};
+    // With a mismatch, find out whether the running daemon is the configured binary or
+    // a bundle of ours uploaded because the binary was missing (that one we upgrade).
+    const p = await probe(this.target);
+    if (p.customBinary === undefined && sha !== undefined) return { wanted: sha };
+    return { note: this.versionNote(hb) };
+  }
+
+  private versionNote(hb: HeartbeatInfo): string {
+    return (
+      `ennio-node on ${this.label} (node_config.ennio_binary_path ${this.target.binaryPath ?? ''}) reports version ${hb.version || '(none)'}, ` +
+      `but this ennio is ${this.expectedVersion}. ennio does not upgrade a configured binary: install ennio-node ${this.expectedVersion} there, ` +
+      'or remove ennio_binary_path to let ennio upload its own'
+    );
+  }
+
+  private reportOnce(hb: HeartbeatInfo, note: string): void {
+    if (this.versionReported.has(hb.buildId)) return;
+    this.versionReported.add(hb.buildId);
+    this.warn(note);
+  }
+
+  /** sha256 of the bundle we deploy; undefined when no bundle is at hand (then nothing is upgraded). */
+  private bundleSha(): string | undefined {
     try {
       return this.target.bundle().sha256;
     } catch (err) {
       if (isEnnioError(err, 'NODE_UNAVAILABLE')) return undefined; // deploy() will report the missing bundle if it must
       throw err;
+    }
+  }
+
+  /** Run `fn` holding the remote deploy lock (waits while another orchestrator holds it). */
+  private async underDeployLock<T>(fn: () => Promise<T>): Promise<T> {
+    const owner = randomBytes(8).toString('hex');
+    const giveUpAt = Date.now() + (LOCK_STALE_SECS + 30) * 1000;
+    let announced = false;
+    for (;;) {
+      const res = await tryLock(this.target, owner, LOCK_STALE_SECS);
+      if (res.locked) {
+        if (res.broke !== undefined) this.warn(`removed a stale ennio-node deploy lock on ${this.target.host.label} (${res.broke}), left by an ennio that stopped mid-deploy`);
+        break;
+      }
+      if (!announced) {
+        announced = true;
+        this.log(`waiting for another ennio that is deploying ennio-node on ${this.label}`);
+      }
+      if (Date.now() > giveUpAt) {
+        throw new EnnioError('NODE_UNAVAILABLE', `another ennio holds the ennio-node deploy lock on ${this.target.host.label} (${this.target.remoteDir}/deploy-${this.target.port}.lock → ${res.holder})`, {
+          hint: 'if no ennio is deploying there, remove that file',
+        });
+      }
+      await sleep(LOCK_POLL_MS);
+    }
+    try {
+      return await fn();
+    } finally {
+      await unlock(this.target, owner).catch((err: unknown) => {
+        this.warn(`could not release the ennio-node deploy lock on ${this.target.host.label} (${err instanceof Error ? err.message : String(err)}); it expires after ${LOCK_STALE_SECS} s`);
+      });
     }
   }
 
@@ -174,30 +312,35 @@ export class RemoteNode {
 
   private async deploy(): Promise<HeartbeatInfo> {
     const p = await probe(this.target);
-    if (this.options.node.auth_token === undefined) {
-      // The remote token file first (shared by every orchestrator of this remote user),
-      // then ours, then a new one; kept locally so a restarted orchestrator reuses it.
-      this.token = p.token ?? this.token ?? generateToken();
-      this.tokens.set(this.key, this.token);
-    } else {
-      this.token = this.options.node.auth_token;
-    }
-    const program = await ensureProgram(this.target, p);
+    const configured = this.options.node.auth_token;
+    // Offered for a token file that does not exist yet: the remote file first (shared by
+    // every orchestrator of this remote user), then ours, then a new one.
+    const offered = configured ?? p.token ?? this.token ?? generateToken();
+    const program = await ensureProgram(this.target, p, this.warn);
+    this.uploadedInstead = this.target.binaryPath !== undefined && program.style === 'bundle';
     this.log(`starting ennio-node on ${this.label}`);
-    await startRemote(this.target, program, this.token);
+    // The token the daemon really got is the file's content after the start script: a
+    // concurrent deploy may have created the file first (then it is theirs, and ours too).
+    const started = await startRemote(this.target, program, offered, configured === undefined ? 'create' : 'replace');
+    this.token = started.token;
+    if (configured === undefined) this.tokens.set(this.key, started.token); // a restarted orchestrator reuses it
     this.deployments++;
-    return this.waitHealthy();
+    const hb = await this.waitHealthy();
+    if (program.style === 'binary' && !this.versionMatches(hb)) this.reportOnce(hb, this.versionNote(hb));
+    return hb;
   }
 
   private async waitHealthy(): Promise<HeartbeatInfo> {
     const deadline = Date.now() + START_LIMIT_MS;
     for (let i = 1; ; i++) {
-      const state = await this.check();
+      let state = await this.check();
+      // A daemon with another token answers (started by someone else in the meantime):
+      // adopt the token file, as on any connect; never leave with a mismatch.
+      if (state.kind === 'unauth') state = await this.recoverToken(state);
       if (state.kind === 'ok') {
         if (state.hb.healthy) return state.hb;
         throw new EnnioError('NODE_UNAVAILABLE', `ennio-node on ${this.label} started but is unhealthy: ${state.hb.detail}`);
       }
-      if (state.kind === 'unauth') throw state.err;
       // Every second: did it die (port taken, bad flags)? Then say why instead of waiting on.
       if (i % 20 === 0 && !(await daemonAlive(this.target))) throw await this.startFailure('exited right after starting');
       if (Date.now() > deadline) throw await this.startFailure(`did not answer within ${START_LIMIT_MS / 1000} s`);
@@ -278,21 +421,32 @@ export class RemoteNode {
     return this.call(() => this.client.liveness(handle), true);
   }
 
-  /** Heartbeat without deploying anything (for `ennio node status`). */
-  async status(): Promise<{ reachable: true; heartbeat: HeartbeatInfo; current: boolean } | { reachable: false; reason: string }> {
+  /** Heartbeat without deploying anything (for `ennio node status|list`). */
+  async status(): Promise<NodeStatusInfo> {
     let state: Probe;
     try {
       state = await this.check();
     } catch (err) {
       if (!isEnnioError(err)) throw err;
-      return { reachable: false, reason: err.message };
+      if (isSshLevel(err)) return { kind: 'ssh-unreachable', reachable: false, reason: err.message };
+      if (err instanceof ForeignListenerError) return { kind: 'refused', reachable: false, reason: err.message };
+      return { kind: 'error', reachable: false, reason: err.message };
     }
     if (state.kind === 'ok') {
-      const wanted = this.wantedBuild();
-      return { reachable: true, heartbeat: state.hb, current: wanted === undefined || state.hb.buildId === wanted };
+      const hb = state.hb;
+      if (this.target.binaryPath !== undefined && !this.uploadedInstead) {
+        // Only reported here: `status` must not look further than the heartbeat needs.
+        const matches = this.versionMatches(hb);
+        return matches
+          ? { kind: 'running', reachable: true, heartbeat: hb, current: true }
+          : { kind: 'running', reachable: true, heartbeat: hb, current: false, note: `version ${hb.version} differs from this ennio's ${this.expectedVersion}; ennio does not upgrade a configured ennio_binary_path` };
+      }
+      const wanted = this.bundleSha();
+      return { kind: 'running', reachable: true, heartbeat: hb, current: wanted === undefined || hb.buildId === wanted };
     }
-    if (state.kind === 'down') return { reachable: false, reason: `no daemon answers (${this.client.tunnel.lastDialError?.message ?? 'tunnel failed'})` };
-    return { reachable: false, reason: state.err.message };
+    if (state.kind === 'down') return { kind: 'not-running', reachable: false, reason: `no daemon answers (${this.client.tunnel.lastDialError?.message ?? 'tunnel failed'})` };
+    if (state.kind === 'unauth') return { kind: 'refused', reachable: false, reason: state.err.message };
+    return { kind: 'error', reachable: false, reason: state.err.message };
   }
 
   /** Close the HTTP/2 session and its SSH channel (the SSH connection is the registry's). */

@@ -44,28 +44,115 @@ export const NODE_FLAGS = '--max-semi-space-size=2 --max-old-space-size=128';
 
 /**
  * Start the daemon detached: $1 remote dir, $2 program (a .cjs/.js runs as `node FILE`,
- * so a noexec mount does not matter; anything else is executed), $3 port, then daemon
- * flags. The token arrives on stdin and goes to "$dir/token" (0600); the daemon reads it
- * with --auth-token-file. setsid + nohup + all stdio redirected: the daemon outlives
- * this shell and the SSH session, and holds none of the channel's file descriptors.
- * It runs from $HOME (never /tmp). Prints pid=N.
+ * so a noexec mount does not matter; anything else is executed), $3 port, $4 token
+ * policy, $5 launch style, then daemon flags. Prints pid=N and token=T (see below).
+ *
+ * The token arrives on stdin. "$dir/token" (0600) is the one token every daemon started
+ * from this directory uses, so two orchestrators deploying at once can never leave the
+ * file and the running daemon disagreeing:
+ * - policy `create` (generated tokens): the file is created only when missing — written
+ *   to a temp file and hard-linked into place, which is atomic and fails when the file
+ *   exists — so the first writer wins and everyone else adopts its token;
+ * - policy `replace` (node_config.auth_token): the file is replaced (atomic rename).
+ * Either way the file is read back AFTER that and printed as token=…: it is the token
+ * the daemon gets, and the one the orchestrator must use.
+ *
+ * Launch styles:
+ * - `bundle` (our uploaded ennio-node.cjs): --auth-token-file "$dir/token" and
+ *   --log-file "$dir/daemon-<port>.log"; stdout/stderr go to daemon-<port>.out;
+ * - `binary` (node_config.ennio_binary_path, which may be another implementation): only
+ *   the spec's interface — the token in ENNIO_NODE_AUTH_TOKEN (never argv), stdout and
+ *   stderr appended to daemon-<port>.log by the shell.
+ *
+ * setsid + nohup + all stdio redirected: the daemon outlives this shell and the SSH
+ * session, and holds none of the channel's file descriptors. It runs from $HOME (never
+ * /tmp). printf is a shell builtin, so the token is in no process's argv here either.
  */
 export const START = [
   'set -eu',
   EXPAND_DIR,
-  'prog=$2; port=$3; shift 3',
+  'prog=$2; port=$3; policy=$4; style=$5; shift 5',
   'case $prog in "~/"*) prog=$HOME${prog#"~"};; esac',
   'umask 077',
   'mkdir -p "$dir"',
   'IFS= read -r token || true',
-  'if [ -n "$token" ]; then printf "%s\\n" "$token" > "$dir/token.$$"; mv -f "$dir/token.$$" "$dir/token"; fi',
-  'set -- "$@" --auth-token-file "$dir/token" --log-file "$dir/daemon-$port.log"',
+  'if [ -n "$token" ]; then',
+  '  printf "%s\\n" "$token" > "$dir/token.$$"',
+  '  if [ "$policy" = replace ]; then mv -f "$dir/token.$$" "$dir/token"',
+  '  else ln "$dir/token.$$" "$dir/token" 2>/dev/null || true; rm -f "$dir/token.$$"; fi',
+  'fi',
+  'token=$(cat "$dir/token" 2>/dev/null || true)',
+  'if [ -z "$token" ]; then echo "no auth token in $dir/token" >&2; exit 3; fi',
+  'if [ "$style" = bundle ]; then',
+  '  set -- "$@" --auth-token-file "$dir/token" --log-file "$dir/daemon-$port.log"; out=$dir/daemon-$port.out',
+  'else',
+  '  ENNIO_NODE_AUTH_TOKEN=$token; export ENNIO_NODE_AUTH_TOKEN; out=$dir/daemon-$port.log',
+  'fi',
   `case $prog in *.cjs|*.js|*.mjs) set -- node ${NODE_FLAGS} "$prog" --port "$port" "$@";; *) set -- "$prog" --port "$port" "$@";; esac`,
   'if command -v setsid >/dev/null 2>&1; then set -- setsid "$@"; fi',
   'cd "$HOME" 2>/dev/null || cd /',
-  'nohup "$@" </dev/null >>"$dir/daemon-$port.out" 2>&1 &',
+  'nohup "$@" </dev/null >>"$out" 2>&1 &',
   'echo $! > "$dir/daemon-$port.pid"',
-  'echo "pid=$!"',
+  'printf "pid=%s\\ntoken=%s\\n" "$!" "$token"',
+].join('\n');
+
+/**
+ * The deploy lock, so two orchestrators never probe→upload→start at the same time:
+ * $1 remote dir, $2 port, $3 owner id (random, no dots), $4 seconds after which a lock
+ * is stale (its holder died mid-deploy). The lock is a symlink "deploy-<port>.lock" →
+ * "<owner>.<epoch seconds>": creating a symlink is atomic and fails when it exists, and
+ * it carries owner and time in one object (no half-written lock to misread). Prints
+ * lock=1 (ours now) or lock=0 with holder=…; a stale lock is broken (broke=…).
+ * Breaking re-checks that the lock is still the stale one just before removing it; two
+ * orchestrators breaking the same stale lock in the same instant is the one window left.
+ */
+export const LOCK = [
+  'set -u',
+  EXPAND_DIR,
+  'umask 077',
+  'mkdir -p "$dir"',
+  'lock=$dir/deploy-$2.lock; me=$3; stale=$4; now=$(date +%s)',
+  'if ln -s "$me.$now" "$lock" 2>/dev/null; then echo lock=1; exit 0; fi',
+  'held=$(readlink "$lock" 2>/dev/null || true)',
+  'since=${held##*.}',
+  'case $since in ""|*[!0-9]*) since=$now;; esac',
+  'if [ $((now - since)) -gt "$stale" ] && [ "$(readlink "$lock" 2>/dev/null || true)" = "$held" ]; then',
+  '  rm -f "$lock"',
+  '  if ln -s "$me.$now" "$lock" 2>/dev/null; then printf "lock=1\\nbroke=%s\\n" "$held"; exit 0; fi',
+  '  held=$(readlink "$lock" 2>/dev/null || true)',
+  'fi',
+  'printf "lock=0\\nholder=%s\\n" "$held"',
+].join('\n');
+
+/** $1 remote dir, $2 port, $3 owner id: release the deploy lock if it is still ours. */
+export const UNLOCK = [
+  'set -u',
+  EXPAND_DIR,
+  'lock=$dir/deploy-$2.lock',
+  'case $(readlink "$lock" 2>/dev/null || true) in "$3".*) rm -f "$lock";; esac',
+].join('\n');
+
+/**
+ * Who listens on the remote 127.0.0.1:$1? Prints listen=ours|none|unknown or
+ * listen=other:<uid>. Reads /proc/net/tcp{,6} (Linux): LISTEN sockets (state 0A) on
+ * that port whose address receives connections to 127.0.0.1 — 127.0.0.1 itself (either
+ * byte order), the IPv4/IPv6 wildcard, or ::ffff:127.0.0.1 — compared with `id -u`.
+ * Without /proc (BSD, macOS) it prints listen=unknown and the caller warns.
+ */
+export const LISTENER = [
+  'set -u',
+  'if [ ! -r /proc/net/tcp ]; then echo listen=unknown; exit 0; fi',
+  'me=$(id -u); hex=$(printf %04X "$1"); files=/proc/net/tcp',
+  'if [ -r /proc/net/tcp6 ]; then files="$files /proc/net/tcp6"; fi',
+  `awk -v p="$hex" -v me="$me" '`,
+  '  $4 == "0A" {',
+  '    n = split($2, a, ":"); if (a[n] != p) next; addr = a[1]',
+  '    if (addr ~ /^0+$/ || addr == "0100007F" || addr == "7F000001" || addr == "0000000000000000FFFF00000100007F" || addr == "00000000000000000000FFFF7F000001") {',
+  '      if ($8 == me) ours = 1; else other = $8',
+  '    }',
+  '  }',
+  '  END { if (other != "") print "listen=other:" other; else if (ours) print "listen=ours"; else print "listen=none" }',
+  "' $files",
 ].join('\n');
 
 /** $1 remote dir, $2 port: is the daemon recorded in the pid file still running? Prints alive=0|1. */

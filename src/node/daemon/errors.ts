@@ -3,6 +3,12 @@
  * code and hint also travel as response trailers (`ennio-error-code`, `ennio-error-hint`)
  * so the orchestrator can rebuild the same EnnioError (e.g. BRANCH_EXISTS) that a local
  * run would have raised; other gRPC clients just see a fitting status and message.
+ *
+ * INTERNAL is kept for what really is a daemon bug. A command that ran and failed (a
+ * clone from a bad URL, `git worktree add` refusing) is FAILED_PRECONDITION: the request
+ * was fine, the host's state did not allow it, and the message carries the command's
+ * stderr. Cases that deserve a more precise status (a missing repository → NOT_FOUND, a
+ * duplicate tmux session → ALREADY_EXISTS) are raised as such by the RPC code itself.
  */
 import { Code, ConnectError } from '@connectrpc/connect';
 import { isEnnioError, type ErrorCode } from '../../core/errors.js';
@@ -17,7 +23,7 @@ const GRPC_CODE: Partial<Record<ErrorCode, Code>> = {
   SESSION_STATE: Code.FailedPrecondition,
   UNKNOWN_SESSION: Code.NotFound,
   NOT_SUPPORTED: Code.Unimplemented,
-  COMMAND_FAILED: Code.Internal,
+  COMMAND_FAILED: Code.FailedPrecondition,
   INTERNAL: Code.Internal,
 };
 

@@ -86,11 +86,30 @@ async function run(opts: DaemonOptions, log: Logger, token: string | undefined):
   process.exit(0);
 }
 
+/**
+ * `ps` shows /proc/<pid>/cmdline, which is the process's own argv memory: setting
+ * process.title overwrites (and zero-fills) it, so a token given with --auth-token stops
+ * being visible from here on. (It was visible from exec until now; hence the warning.)
+ */
+function hideTokenFromPs(argv: readonly string[]): void {
+  const shown: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--auth-token') {
+      shown.push(a, '[hidden]');
+      i++;
+    } else if (a.startsWith('--auth-token=')) shown.push('--auth-token=[hidden]');
+    else shown.push(a);
+  }
+  process.title = ['ennio-node', ...shown].join(' ');
+}
+
 function main(argv: readonly string[]): void {
   let opts: DaemonOptions;
   let token: ReturnType<typeof readToken>;
   try {
     opts = parseOptions(argv);
+    if (opts.authToken !== undefined) hideTokenFromPs(argv);
     if (opts.help) {
       process.stdout.write(USAGE);
       return;
@@ -109,7 +128,11 @@ function main(argv: readonly string[]): void {
     log.warn('no auth token set: relying on the SSH tunnel for isolation (anyone on this host who can reach 127.0.0.1 may call)');
   } else {
     log.info('auth token required', { source: token.source });
-    if (token.source === 'argv') log.warn('--auth-token is visible to other users in ps; prefer --auth-token-file');
+    if (token.source === 'argv') {
+      log.warn(
+        '--auth-token was visible to other users in ps until the process title was overwritten; pass the token in ENNIO_NODE_AUTH_TOKEN or with --auth-token-file instead',
+      );
+    }
   }
   process.on('uncaughtException', (err) => {
     log.error('uncaught exception', { error: err.stack ?? err.message });

@@ -38,9 +38,11 @@ Options:
   --port N               gRPC listen port (default 9100; 0 = any free port)
   --idle-timeout SECS    exit after SECS without gRPC activity (default 3600; 0 = never)
   --workspace-root DIR   root directory for workspaces (default ~/.ennio/workspaces)
-  --auth-token TOKEN     require "authorization: Bearer TOKEN" (visible in ps; prefer:)
+  --auth-token TOKEN     require "authorization: Bearer TOKEN" (shows in ps until
+                         startup hides it; prefer the env variable or a file:)
   --auth-token-file PATH read the token from PATH (mode 0600), or from stdin with "-"
-                         (env ENNIO_NODE_AUTH_TOKEN also works)
+                         Env ENNIO_NODE_AUTH_TOKEN sets the token too; either flag
+                         wins over it.
   --tmux-socket NAME     use tmux -L NAME (default: the user's default tmux server)
   --log-file PATH        append JSON log lines to PATH (default: stderr)
   --no-tmux-control      spawn tmux for every command instead of using a control-mode

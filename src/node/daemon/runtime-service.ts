@@ -17,6 +17,7 @@ import type {
   IsAliveResponseSchema,
   ProtoRuntimeHandle,
 } from '../gen/ennio_node_pb.js';
+import { isEnnioError } from '../../core/errors.js';
 import { expandHome } from '../../ops/fs.js';
 import * as tmux from '../../ops/tmux.js';
 import type { ServiceContext } from './context.js';
@@ -96,12 +97,19 @@ export async function createRuntimeRpc(
   const name = req.sessionName === '' ? `ennio-${req.sessionId}` : req.sessionName;
   assertRuntimeName(name);
   const cwd = await directory(ctx, req.cwd);
-  if ((await tmux.liveness(ctx.host, ctx.tmux, name)) !== 'missing') {
-    throw rpcError(Code.AlreadyExists, `tmux session ${name} already exists on this host`, 'SESSION_STATE');
-  }
   ctx.log.info('creating runtime', { session: req.sessionId, name, cwd, env_keys: Object.keys(req.env).join(',') });
   // The launch command is a shell command line by protocol; `sh -c` runs it as one.
-  await tmux.createSession(ctx.host, ctx.tmux, { name, cwd, env: { ...req.env }, command: ['sh', '-c', req.launchCommand] });
+  // No look before: tmux itself refuses a duplicate name atomically, and asking only
+  // after a failure keeps two concurrent calls for one name from both passing a check
+  // and the loser getting a bare COMMAND_FAILED.
+  try {
+    await tmux.createSession(ctx.host, ctx.tmux, { name, cwd, env: { ...req.env }, command: ['sh', '-c', req.launchCommand] });
+  } catch (err) {
+    if (isEnnioError(err, 'COMMAND_FAILED') && (await tmux.liveness(ctx.host, ctx.tmux, name)) !== 'missing') {
+      throw rpcError(Code.AlreadyExists, `tmux session ${name} already exists on this host`, 'SESSION_STATE');
+    }
+    throw err;
+  }
   const data: Record<string, string> = { session_id: req.sessionId, cwd };
   if (ctx.tmux.socket !== undefined) data['tmux_socket'] = ctx.tmux.socket;
   return { handle: { id: name, runtimeName: RUNTIME_NAME, data } };

@@ -1,7 +1,10 @@
 /**
- * Where the daemon's auth token comes from: --auth-token-file (a 0600 file, or stdin
- * with "-"), ENNIO_NODE_AUTH_TOKEN, or --auth-token. The orchestrator uses the file, so
- * the token never appears in argv (`ps`) or in the environment of spawned agents.
+ * Where the daemon's auth token comes from, with the usual precedence — a flag given on
+ * the command line wins over the environment: --auth-token-file (a 0600 file, or stdin
+ * with "-") or --auth-token (the two exclude each other), else ENNIO_NODE_AUTH_TOKEN.
+ * Our orchestrator uses the file for the daemon it uploads, and the spec's environment
+ * variable for a configured ennio_binary_path, so the token never appears in argv (`ps`).
+ * --auth-token does put it in argv: main.ts then overwrites the process title at once.
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { DaemonOptions } from './options.js';
@@ -44,7 +47,7 @@ export function readToken(opts: DaemonOptions, env: NodeJS.ProcessEnv = process.
     }
     return { token: clean(readFileSync(opts.authTokenFile, 'utf8'), opts.authTokenFile), source: 'file' };
   }
-  if (fromEnv !== undefined && fromEnv !== '') return { token: clean(fromEnv, TOKEN_ENV), source: 'env' };
   if (opts.authToken !== undefined) return { token: clean(opts.authToken, '--auth-token'), source: 'argv' };
+  if (fromEnv !== undefined && fromEnv !== '') return { token: clean(fromEnv, TOKEN_ENV), source: 'env' };
   return { token: undefined, source: 'none' };
 }

@@ -13,7 +13,7 @@ import type {
   DestroyWorkspaceRequest,
   DestroyWorkspaceResponseSchema,
 } from '../gen/ennio_node_pb.js';
-import { assertBranchName, createWorkspace, removeWorkspace, type WorkspaceSpec } from '../../ops/git-workspace.js';
+import { assertBranchName, createWorkspace, isGitRepo, removeWorkspace, type WorkspaceSpec } from '../../ops/git-workspace.js';
 import { expandHome, exists, removeTree } from '../../ops/fs.js';
 import type { ServiceContext } from './context.js';
 import { rpcError } from './errors.js';
@@ -58,6 +58,8 @@ export async function createWorkspaceRpc(
   if (type === 'clone' && req.path === '' && req.repoUrl === '') throw invalid('a clone needs repo_url or path');
   const repo = req.path === '' ? '' : await repoPath(ctx, req.path);
 
+  if (type === 'worktree') await assertRepoUsable(ctx, repo, req.repoUrl);
+
   const workspacePath = posix.join(ctx.workspaceRoot, req.projectId, req.sessionId);
   if (await exists(ctx.host, workspacePath)) {
     throw rpcError(Code.AlreadyExists, `workspace ${workspacePath} already exists`, 'INVALID_ARGUMENT', 'destroy the old session first');
@@ -67,6 +69,24 @@ export async function createWorkspaceRpc(
   ctx.log.info('creating workspace', { type, project: req.projectId, session: req.sessionId, path: workspacePath, branch });
   const res = await createWorkspace(ctx.host, spec);
   return { workspacePath: res.path, createdBranch: res.createdBranch };
+}
+
+/**
+ * A worktree needs its repository: present (a git repository), or missing with a
+ * repo_url to clone it from. The same checks run again inside createWorkspace (src/ops);
+ * made here first, they get their precise gRPC status — NOT_FOUND for a missing
+ * repository, FAILED_PRECONDITION for a directory that is not one — where the ops'
+ * INVALID_ARGUMENT would tell the client its request was malformed. The Ennio code in
+ * the trailer stays INVALID_ARGUMENT, as a local run reports it.
+ */
+async function assertRepoUsable(ctx: ServiceContext, repo: string, repoUrl: string): Promise<void> {
+  if (await isGitRepo(ctx.host, repo)) return;
+  if (await exists(ctx.host, repo)) {
+    throw rpcError(Code.FailedPrecondition, `${repo} exists on this host but is not a git repository`, 'INVALID_ARGUMENT');
+  }
+  if (repoUrl === '') {
+    throw rpcError(Code.NotFound, `repository ${repo} does not exist on this host and no repo_url was given to clone it from`, 'INVALID_ARGUMENT', 'set repo: in ennio.yaml or create the repository at path');
+  }
 }
 
 /** The main repository of a linked worktree, or undefined for a clone/plain directory. */
