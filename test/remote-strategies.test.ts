@@ -188,3 +188,4 @@ describe.skipIf(skip)('an unreachable host', () => {
     expect(remote?.fix).toBeTruthy();
   });
 });
+

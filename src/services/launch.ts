@@ -50,10 +50,17 @@ export async function repoPathFor(host: Host, project: ProjectConfig, configDir:
   return host.isRemote ? joinPath(await host.homeDir(), path) : resolve(configDir, path);
 }
 
+/**
+ * post_create runs with its output in a temp file that is printed afterwards: a job it
+ * leaves in the background (`npm run dev &`) then holds that file, never the pipes ennio
+ * reads — over SSH those belong to a long-lived shell channel shared by later commands.
+ */
+const POST_CREATE_WRAPPER = 'log=$(mktemp) || exit 125; sh -c "$1" >"$log" 2>&1 </dev/null; s=$?; cat "$log"; rm -f "$log"; exit $s';
+
 export async function prepareWorkspace(host: Host, project: ProjectConfig, repoPath: string, workspace: string, env: Record<string, string>): Promise<void> {
   for (const link of project.symlinks) await createSymlink(host, repoPath, workspace, link.source, link.target);
   for (const command of project.post_create) {
-    const res = await host.exec(['sh', '-c', command], { cwd: workspace, env, timeoutMs: 15 * 60_000 });
+    const res = await host.exec(['sh', '-c', POST_CREATE_WRAPPER, 'ennio-post-create', command], { cwd: workspace, env, timeoutMs: 15 * 60_000 });
     if (res.code !== 0) {
       const output = `${res.stdout}${res.stderr}`.trim();
       throw new EnnioError('POST_CREATE_FAILED', `post_create command failed (exit ${res.code}) on ${host.label}: ${command}${output ? `\n${output}` : ''}`, {
