@@ -31,7 +31,7 @@ describe('attachArgv', () => {
     const blocks = text.split(/\n(?=Host )/).slice(1);
     expect(blocks.map((b) => b.split('\n')[0])).toEqual(['Host ennio-hop-0', 'Host ennio-hop-1', 'Host ennio-target']);
     for (const b of blocks) {
-      expect(b).toContain('IdentityFile /keys/id');
+      expect(b).toContain('IdentityFile "/keys/id"');
       expect(b).toContain('UserKnownHostsFile "/home/u/my known_hosts"');
       expect(b).toContain('StrictHostKeyChecking yes');
     }
@@ -39,6 +39,14 @@ describe('attachArgv', () => {
     expect(blocks[2]).toContain('ProxyJump ennio-hop-1');
     expect(attachArgv(target, ['true'], { configPath: '/c' })).toEqual(['ssh', '-F', '/c', '-t', '--', 'ennio-target', 'true']);
     expect(() => attachArgv(target, ['true'])).toThrow(/configPath/);
+  });
+
+  it('passes the IdentityFiles ssh -G resolved when auth is not set, and escapes % for ssh', () => {
+    const argv = attachArgv(
+      { host: '10.9.9.9', port: 22, username: 'deploy', identityFiles: ['/keys/build_key', '/keys/50%off'], proxyJump: [], knownHostsPath: "/home/o'brien/kh", hostKeyPolicy: 'strict' },
+      ['true'],
+    );
+    expect(argv).toEqual(expect.arrayContaining(['-i', '/keys/build_key', '-i', '/keys/50%%off', '-o', 'UserKnownHostsFile="/home/o\'brien/kh"']));
   });
 
   it('maps every policy', () => {

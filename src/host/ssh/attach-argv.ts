@@ -13,10 +13,17 @@ import type { HostKeyPolicy, Hop, ResolvedSshTarget } from './resolve.js';
 
 const STRICT: Record<HostKeyPolicy, string> = { strict: 'yes', accept_new: 'accept-new', accept_all: 'no' };
 
-/** ssh_config values are split on whitespace unless double-quoted. */
-function optionValue(value: string): string {
-  return /[\s"]/.test(value) ? `"${value.replace(/(["\\])/g, '\\$1')}"` : value;
+/**
+ * A value for ssh_config or `-o`: always double-quoted (whitespace, `'` and `#` then stay
+ * literal), `"` and `\` escaped, and `%` doubled because ssh expands %-tokens in paths.
+ */
+function optionValue(value: string, percentExpanded = true): string {
+  const escaped = value.replace(/(["\\])/g, '\\$1');
+  return `"${percentExpanded ? escaped.replace(/%/g, '%%') : escaped}"`;
 }
+
+/** A path given to `-i`: ssh %-expands identity files, so `%` is doubled. */
+const identityArg = (path: string): string => path.replace(/^~(?=\/|$)/, homedir()).replace(/%/g, '%%');
 
 export interface AttachArgvOptions {
   /** The ssh program (default `ssh`). */
@@ -28,7 +35,7 @@ export interface AttachArgvOptions {
   configPath?: string;
 }
 
-type AttachTarget = Pick<ResolvedSshTarget, 'host' | 'port' | 'username' | 'proxyJump' | 'knownHostsPath' | 'hostKeyPolicy' | 'auth'> & { hostKeyAlias?: string };
+type AttachTarget = Pick<ResolvedSshTarget, 'host' | 'port' | 'username' | 'proxyJump' | 'knownHostsPath' | 'hostKeyPolicy' | 'auth'> & { hostKeyAlias?: string; identityFiles?: string[] };
 
 const hopName = (i: number): string => `ennio-hop-${i}`;
 const TARGET_NAME = 'ennio-target';
@@ -40,7 +47,7 @@ export function attachSshConfig(target: AttachTarget): string {
     `Host ${name}`,
     `  HostName ${optionValue(hop.host)}`,
     `  Port ${hop.port}`,
-    `  User ${optionValue(hop.username)}`,
+    `  User ${optionValue(hop.username, false)}`,
     ...(key ? [key] : (hop.identityFiles ?? [])).map((f) => `  IdentityFile ${optionValue(f)}`),
     `  UserKnownHostsFile ${optionValue(target.knownHostsPath)}`,
     `  StrictHostKeyChecking ${STRICT[target.hostKeyPolicy]}`,
@@ -58,7 +65,10 @@ export function attachArgv(target: AttachTarget, remoteArgv: readonly string[], 
     return [options.ssh ?? 'ssh', '-F', options.configPath, '-t', '--', TARGET_NAME, ...remoteArgv.map(shellQuote)];
   }
   const argv = [options.ssh ?? 'ssh', '-t', '-p', String(target.port), '-l', target.username];
-  if (target.auth?.type === 'key') argv.push('-i', target.auth.path.replace(/^~(?=\/|$)/, homedir()));
+  // The key ennio itself uses: the configured one, else the IdentityFiles `ssh -G` resolved
+  // (ssh is pointed at the HostName, so the alias's own Host block would not apply).
+  const keys = target.auth?.type === 'key' ? [target.auth.path] : (target.identityFiles ?? []);
+  for (const key of keys) argv.push('-i', identityArg(key));
   argv.push('-o', `UserKnownHostsFile=${optionValue(target.knownHostsPath)}`);
   argv.push('-o', `StrictHostKeyChecking=${STRICT[target.hostKeyPolicy]}`);
   if (target.hostKeyAlias) argv.push('-o', `HostKeyAlias=${optionValue(target.hostKeyAlias)}`);

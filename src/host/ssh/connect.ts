@@ -13,6 +13,8 @@ import type { Hop, ResolvedSshTarget } from './resolve.js';
 import { SshClient } from './ssh2-lib.js';
 
 export interface ConnectOptions {
+  /** Epoch ms by which the whole chain must be up (default: now + connection_timeout). */
+  deadline?: number;
   warn: (message: string) => void;
   env?: NodeJS.ProcessEnv;
 }
@@ -150,7 +152,7 @@ function forwardThrough(client: Client, to: Hop, from: Hop): Promise<Duplex> {
 }
 
 export async function connectChain(target: ResolvedSshTarget, opts: ConnectOptions): Promise<ConnectedChain> {
-  const deadline = Date.now() + target.connectionTimeoutMs;
+  const deadline = opts.deadline ?? Date.now() + target.connectionTimeoutMs;
   const hops: Client[] = [];
   const path: Hop[] = [...target.proxyJump, target];
   try {

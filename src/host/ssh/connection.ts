@@ -83,7 +83,7 @@ export class SshConnection {
     const giveUpAt = Date.now() + this.target.connectionTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        const chain = await connectChain(this.target, { warn: this.warn, ...(this.options.env ? { env: this.options.env } : {}) });
+        const chain = await connectChain(this.target, { warn: this.warn, deadline: giveUpAt, ...(this.options.env ? { env: this.options.env } : {}) });
         if (this.closed) {
           endChain(chain);
           throw new EnnioError('SSH_CONNECT', `connection to ${this.label} was closed`);

@@ -14,7 +14,9 @@ import { SshHost, type SshHostOptions } from './ssh-host.js';
  * with other credentials or through other bastions.
  */
 export function sshHostKey(t: ResolvedSshTarget): string {
-  const security = JSON.stringify([t.hostKeyPolicy, t.knownHostsPath, t.auth ?? null, t.proxyJump, t.forwardAgent, t.hostKeyAlias ?? null]);
+  const security = JSON.stringify([
+    t.hostKeyPolicy, t.knownHostsPath, t.extraKnownHostsPaths, t.auth ?? null, t.identityFiles, t.proxyJump, t.forwardAgent, t.hostKeyAlias ?? null,
+  ]);
   return `${t.username}@${t.host}:${t.port}#${createHash('sha256').update(security).digest('hex').slice(0, 16)}`;
 }
 

@@ -2,7 +2,7 @@
  * SshHost: the Host interface over one ssh2 connection. Commands go through a pool of
  * long-lived shell channels (channel-pool.ts), so an operation costs a round trip plus
  * the command, not a new SSH session. Get instances from the registry (registry.ts) so
- * a process keeps one connection per user@host:port.
+ * a process keeps one connection per target (endpoint + security settings, see registry.ts).
  */
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
