@@ -150,13 +150,14 @@ describe('secrets', () => {
       '      auth: { type: password, password: "${TEST_ONLY_PW}" }',
       '',
     ].join('\n'));
-    const env = { TEST_ONLY_PW: '123456', SSH_PASSPHRASE: 'pass-phrase-x' };
+    const env = { TEST_ONLY_PW: '123456', SSH_PASSPHRASE: 'pass-phrase-x', KEEP_ME: 'kept' };
     const res = w.run(['-c', path, 'spawn', 'app', '--json'], { env });
     expect(res.stderr).toBe('');
     const s = JSON.parse(res.stdout) as { id: string; workspace_path: string };
     const postCreateEnv = readFileSync(join(s.workspace_path, 'post-create-env.txt'), 'utf8');
     expect(postCreateEnv).not.toContain('123456');
     expect(postCreateEnv).not.toContain('pass-phrase-x');
+    expect(postCreateEnv).toContain('KEEP_ME=kept'); // only secrets are removed
     const sessionEnv = w.tmux('show-environment', '-t', `=${s.id}`).stdout + w.tmux('show-environment', '-g').stdout;
     expect(sessionEnv).not.toContain('123456');
     expect(sessionEnv).not.toContain('pass-phrase-x');

@@ -1,4 +1,5 @@
 /** Builds what commands need (config, store, session manager) once per process. */
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EnnioConfig } from '../config/schema.js';
 import { findConfig } from '../config/discover.js';
@@ -26,7 +27,7 @@ export function loadConfigFrom(options: GlobalOptions): { config: EnnioConfig; p
   const path = findConfig(process.cwd(), options.config);
   const { config } = loadConfig(path);
   // Everything this process starts inherits its environment: secrets stop here.
-  scrubSecrets(process.env, config);
+  scrubSecrets(process.env, readFileSync(path, 'utf8'));
   return { config, path };
 }
 

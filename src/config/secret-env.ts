@@ -8,26 +8,18 @@ import { SECRET_KEYS } from './schema.js';
 
 const SECRET_NAMES = ['SSH_PASSWORD', 'SSH_PASSPHRASE', 'ENNIO_NODE_TOKEN', 'ENNIO_NODE_AUTH_TOKEN'];
 
-export function secretValues(value: unknown, found = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) for (const v of value) secretValues(v, found);
-  else if (value !== null && typeof value === 'object') {
-    for (const [key, v] of Object.entries(value)) {
-      if (SECRET_KEYS.has(key) && typeof v === 'string' && v !== '') found.add(v);
-      else secretValues(v, found);
-    }
-  }
-  return found;
+/** `${NAME}`s written as the value of a secret key (password, passphrase, auth_token) in the config text. */
+export function secretVariableNames(configText: string): string[] {
+  const keys = [...SECRET_KEYS].join('|');
+  // Block (`password: ${X}`) and flow (`{ password: "${X}", … }`) style alike; stop at the value's end.
+  const pattern = new RegExp(`\\b(?:${keys})\\s*:\\s*[^\\n,}]*?\\$\\{([A-Za-z_][A-Za-z0-9_]*)`, 'g');
+  return [...configText.matchAll(pattern)].map((m) => m[1]!);
 }
 
-/** Deletes from `env` every variable holding one of the config's secrets (returns the names). */
-export function scrubSecrets(env: NodeJS.ProcessEnv, config: unknown): string[] {
-  const secrets = secretValues(config);
-  const removed: string[] = [];
-  for (const [name, value] of Object.entries(env)) {
-    if (SECRET_NAMES.includes(name) || (value !== undefined && secrets.has(value))) {
-      delete env[name];
-      removed.push(name);
-    }
-  }
+/** Deletes from `env` the variables that feed the config's secrets and the well-known secret names. */
+export function scrubSecrets(env: NodeJS.ProcessEnv, configText: string): string[] {
+  const names = new Set([...SECRET_NAMES, ...secretVariableNames(configText)]);
+  const removed = [...names].filter((name) => name in env);
+  for (const name of removed) delete env[name];
   return removed;
 }
