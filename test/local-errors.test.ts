@@ -180,3 +180,31 @@ describe('interrupting a spawn', () => {
     expectNothingLeft();
   });
 });
+
+describe('a spawn that died without rolling back', () => {
+  it('is left alone by cleanup while it runs, and removed by cleanup once its process is gone', async () => {
+    const path = join(w.dir, 'slow2.yaml');
+    writeFileSync(path, demoProject("      - 'touch started-post-create && sleep 30'"));
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(import.meta.dirname, '../dist/cli.js'), '-c', path, 'spawn', 'app'], { env: w.env, cwd: w.dir, detached: true, stdio: 'ignore' });
+    const exited = new Promise<void>((r) => child.on('close', () => r()));
+    try {
+      const ws = join(w.home, 'workspaces', 'app');
+      await waitFor(() => existsSync(ws) && readdirSync(ws).some((d) => existsSync(join(ws, d, 'started-post-create'))), 'post_create to start');
+      const whileRunning = JSON.parse(w.run(['-c', path, 'session', 'cleanup', '--json']).stdout) as { killed: string[] };
+      expect(whileRunning.killed).toEqual([]);
+      expect(readdirSync(ws)).toHaveLength(1); // the live spawn's workspace is untouched
+      process.kill(-child.pid!, 'SIGKILL'); // no chance to roll back
+      await exited;
+      const after = JSON.parse(w.run(['-c', path, 'session', 'cleanup', '--json']).stdout) as { killed: string[] };
+      expect(after.killed).toHaveLength(1);
+      expectNothingLeft();
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone, which is the normal case
+      }
+    }
+  });
+});

@@ -6,6 +6,7 @@
 import type { EnnioConfig, ProjectConfig } from '../config/schema.js';
 import { EnnioError } from '../core/errors.js';
 import { defaultPrefix, newSessionId } from '../core/ids.js';
+import { sameProcessAlive, startTicks } from '../core/proc.js';
 import { exists, joinPath } from '../ops/fs.js';
 import { assertBranchName, branchExists, isGitRepo } from '../ops/git-workspace.js';
 import type { Liveness } from '../ops/tmux.js';
@@ -19,8 +20,15 @@ import { agentNameFor, assertAgentInstalled, launchAgent, prepareWorkspace, repo
 /** Statuses from which `session restore` relaunches the agent. */
 const RESTORABLE_STATUSES: readonly SessionStatus[] = ['exited', 'killed', 'failed'];
 
-/** A `spawning` record this old belongs to a spawn that died without rolling back. */
-const STALE_SPAWN_MS = 10 * 60_000;
+/**
+ * Whether the process that is spawning this record has died without rolling back. Records
+ * written before the spawner was recorded count as dead after a day.
+ */
+function spawnerGone(record: SessionRecord): boolean {
+  const spawner = (record.info ? (JSON.parse(record.info) as { spawner?: { pid: number; start: string } }) : {}).spawner;
+  if (!spawner) return Date.now() - Date.parse(record.created_at) > 24 * 3_600_000;
+  return !sameProcessAlive(spawner.pid, spawner.start);
+}
 
 export interface SpawnOptions {
   prompt?: string;
@@ -91,14 +99,15 @@ export class SessionManager {
       id, project: project.name, status: 'spawning', agent, runtime_name: backend.runtime.name, backend: backend.kind,
       host: host.label, branch, workspace_path: workspacePath, workspace_type: workspaceType, repo_path: repoPath,
       runtime_handle: null, prompt: options.prompt ?? null, issue: options.issue ?? null, created_at: now, updated_at: now,
-      exit_code: null, info: null,
+      // Who is spawning it: `session cleanup` removes a spawning record only once this process is gone.
+      exit_code: null, info: JSON.stringify({ spawner: { pid: process.pid, start: startTicks(process.pid) ?? '' } }),
     });
     const undos: Undo[] = [];
     const interrupt = new Interrupt();
     try {
       const handle = await this.createAndLaunch(backend, project, { id, agent, branch, repoPath, workspacePath, workspaceType, reuseBranch: false, issue: options.issue, prompt: options.prompt }, undos, interrupt);
       interrupt.check();
-      this.sessions.update(id, { status: 'running', runtime_handle: JSON.stringify(handle) });
+      this.sessions.update(id, { status: 'running', runtime_handle: JSON.stringify(handle), info: null });
       this.events.append(id, 'spawned', { project: project.name, agent, branch, host: host.label, backend: backend.kind });
       return this.get(id);
     } catch (err) {
@@ -253,7 +262,7 @@ export class SessionManager {
     const killed: string[] = [];
     for (const s of await this.list()) {
       if (s.status === 'exited' || s.status === 'failed') killed.push((await this.kill(s.id)).id);
-      else if (s.status === 'spawning' && Date.now() - Date.parse(s.created_at) > STALE_SPAWN_MS) killed.push(await this.dropStaleSpawn(s));
+      else if (s.status === 'spawning' && spawnerGone(s)) killed.push(await this.dropStaleSpawn(s));
     }
     const purged: string[] = [];
     if (purge) {

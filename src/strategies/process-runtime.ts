@@ -2,20 +2,9 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnnioError } from '../core/errors.js';
+import { sameProcessAlive, startTicks } from '../core/proc.js';
 import { tailLines, type Liveness } from '../ops/tmux.js';
 import type { LaunchSpec, Runtime, RuntimeHandle } from './types.js';
-
-/** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat). */
-function startTicks(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces; fields after the last ')' are fixed.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH') return undefined; // no such process
-    throw err; // anything else is not evidence that the agent is gone
-  }
-}
 
 /**
  * A plain child process whose output goes to a log file; no messages. A wrapper shell
@@ -53,8 +42,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   private alive(handle: RuntimeHandle): boolean {
-    const pid = Number(handle.data['pid']);
-    return pid > 0 && startTicks(pid) === handle.data['start'];
+    return sameProcessAlive(Number(handle.data['pid']), handle.data['start']);
   }
 
   destroy(handle: RuntimeHandle): Promise<void> {

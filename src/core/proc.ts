@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+
+/** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat); undefined when it is gone. */
+export function startTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces; fields after the last ')' are fixed.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return undefined; // no such process
+    throw err; // anything else is not evidence that the process is gone
+  }
+}
+
+/** Whether the process that had this pid and start time still runs (a recycled pid is not it). */
+export function sameProcessAlive(pid: number, start: string | undefined): boolean {
+  return pid > 0 && start !== undefined && startTicks(pid) === start;
+}
