@@ -1,6 +1,25 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { ExecOptions, ExecResult, Host } from './host.js';
+
+/** SIGKILL a process and all its descendants (children found through /proc). */
+function killTree(pid: number): void {
+  const children = (() => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []; // already gone
+      throw err;
+    }
+  })();
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+  for (const c of children) killTree(c);
+}
 
 /** Runs argv on this machine with child_process.spawn (never through a shell). */
 export class LocalHost implements Host {
@@ -24,7 +43,8 @@ export class LocalHost implements Host {
           ? undefined
           : setTimeout(() => {
               timedOut = true;
-              child.kill('SIGKILL');
+              // The whole tree: a wrapper shell's children would otherwise outlive the timeout.
+              if (child.pid !== undefined) killTree(child.pid);
             }, options.timeoutMs);
       child.stdout.on('data', (d: Buffer) => out.push(d));
       child.stderr.on('data', (d: Buffer) => err.push(d));

@@ -55,7 +55,12 @@ export async function repoPathFor(host: Host, project: ProjectConfig, configDir:
  * leaves in the background (`npm run dev &`) then holds that file, never the pipes ennio
  * reads — over SSH those belong to a long-lived shell channel shared by later commands.
  */
-const POST_CREATE_WRAPPER = 'log=$(mktemp) || exit 125; sh -c "$1" >"$log" 2>&1 </dev/null; s=$?; cat "$log"; rm -f "$log"; exit $s';
+const POST_CREATE_WRAPPER =
+  // In the workspace's git dir: invisible to git status, and removed with the workspace even
+  // when this shell is SIGKILLed before its trap can run.
+  'gd=$(git rev-parse --absolute-git-dir 2>/dev/null) && log="$gd/ennio-post-create.$$.log" || log=$(mktemp) || exit 125; ' +
+  'trap \'rm -f "$log"\' EXIT; trap \'exit 130\' INT; trap \'exit 143\' TERM HUP; ' +
+  'sh -c "$1" >"$log" 2>&1 </dev/null; s=$?; cat "$log"; exit $s';
 
 export async function prepareWorkspace(host: Host, project: ProjectConfig, repoPath: string, workspace: string, env: Record<string, string>): Promise<void> {
   for (const link of project.symlinks) await createSymlink(host, repoPath, workspace, link.source, link.target);
