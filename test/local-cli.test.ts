@@ -182,3 +182,28 @@ describe('--json and --', () => {
     expect(w.run(['session', 'kill', id]).code).toBe(0);
   });
 });
+
+describe('a prompt longer than a tmux command may be', () => {
+  it('is typed in after start-up instead of riding on the launch command', async () => {
+    // A stand-in `claude` (which takes its prompt as an argument) on PATH.
+    const bin = join(w.dir, 'fake-claude-bin');
+    const { mkdirSync, chmodSync } = await import('node:fs');
+    mkdirSync(bin, { recursive: true });
+    // Silent until the TUI is up, like the real one: it records its argument count in a file.
+    writeFileSync(join(bin, 'claude'), `#!/bin/sh\necho "$#" > "$ENNIO_WORKSPACE/claude-argc"\nexec node ${JSON.stringify(join(import.meta.dirname, '../dist/demo-agent.cjs'))}\n`);
+    chmodSync(join(bin, 'claude'), 0o755);
+    const path = join(w.dir, 'claude.yaml');
+    writeFileSync(path, demoProject().replace('    agent: custom', '    agent: claude-code'));
+    const prompt = Array.from({ length: 400 }, (_, i) => `requirement ${i}: ${'y'.repeat(40)}`).join('\n'); // ~20 kB
+    const env = { PATH: `${bin}:${process.env['PATH'] ?? ''}` };
+    const res = w.run(['-c', path, 'spawn', 'app', '--prompt', prompt, '--json'], { env });
+    expect(res.stderr).toBe('');
+    const { id } = JSON.parse(res.stdout) as { id: string };
+    const { createHash } = await import('node:crypto');
+    const sha = createHash('sha256').update(prompt).digest('hex');
+    await waitFor(() => w.run(['-c', path, 'logs', id, '-n', '2000'], { env }).stdout.includes(sha), 'the typed prompt');
+    const { workspace_path } = JSON.parse(res.stdout) as { workspace_path: string };
+    expect(readFileSync(join(workspace_path, 'claude-argc'), 'utf8').trim()).toBe('0');
+    expect(w.run(['-c', path, 'session', 'kill', id], { env }).code).toBe(0);
+  });
+});

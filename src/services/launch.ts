@@ -3,6 +3,7 @@
  * Every step registers its undo, so a failure leaves nothing half-created.
  */
 import { agentPlugin } from '../agents/index.js';
+import type { AgentLaunch } from '../agents/types.js';
 import type { EnnioConfig, ProjectConfig } from '../config/schema.js';
 import { EnnioError } from '../core/errors.js';
 import type { Host } from '../host/host.js';
@@ -85,15 +86,26 @@ export interface LaunchInput {
 }
 
 /** Write the agent's files, start it, and type its first prompt when its CLI wants that. */
+/**
+ * tmux refuses a command of more than about 16 kB (`command too long`), and the launch
+ * argv travels inside one: a longer prompt is typed in after start-up instead.
+ */
+const MAX_LAUNCH_BYTES = 12_000;
+
 export async function launchAgent(backend: Backend, input: LaunchInput, undos: Undo[]): Promise<RuntimeHandle> {
   const plugin = agentPlugin(input.agent);
-  const launch = plugin.launch({
-    sessionId: input.sessionId,
-    workspace: input.workspace,
-    config: input.project.agent_config ?? { args: [] },
-    ...(input.project.agent_rules ? { rules: input.project.agent_rules } : {}),
-    ...(input.prompt ? { prompt: input.prompt } : {}),
-  });
+  const build = (prompt: string | undefined): AgentLaunch =>
+    plugin.launch({
+      sessionId: input.sessionId,
+      workspace: input.workspace,
+      config: input.project.agent_config ?? { args: [] },
+      ...(input.project.agent_rules ? { rules: input.project.agent_rules } : {}),
+      ...(prompt ? { prompt } : {}),
+    });
+  let launch = build(input.prompt);
+  if (input.prompt && Buffer.byteLength(launch.command.join(' ')) > MAX_LAUNCH_BYTES) {
+    launch = { ...build(undefined), typedPrompt: input.prompt };
+  }
   for (const file of launch.files ?? []) {
     const dir = file.path.split('/').slice(0, -1).join('/');
     const res = await backend.host.exec(['sh', '-c', 'mkdir -p -- "$1" && cat > "$2"', 'ennio-write', dir, file.path], { input: file.content });
