@@ -46,7 +46,7 @@ afterAll(() => cleanup.run());
 
 describe('idle timeout', () => {
   it('exits cleanly after --idle-timeout without calls and leaves tmux sessions running', async () => {
-    const { d, c, socket } = await daemon('idle', { idleTimeout: 2 });
+    const { d, c, socket } = await daemon('idle', { idleTimeout: 5 });
     const h = await c.createRuntime({ sessionId: 'i1', name: 'idle-agent', launchCommand: 'exec cat', env: {}, cwd: dir });
     expect(await c.liveness(h)).toBe('running');
     // tmux's server is its own session leader, not in the daemon's process group.

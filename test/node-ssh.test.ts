@@ -95,7 +95,7 @@ describe.skipIf(skip !== undefined)('ennio-node over SSH', () => {
 
   it('re-deploys transparently after the daemon idled out, and the tmux session survives', async () => {
     const env = await nodeEnv(cleanup, join(dir, 'b'));
-    const node = remoteNode(host, env, { idleTimeout: 2 });
+    const node = remoteNode(host, env, { idleTimeout: 5 });
     cleanup.add(() => node.close());
     const first = await node.ensure();
     const h = await node.createRuntime({ sessionId: 'i1', name: 'i1', launchCommand: 'echo alive; exec cat', env: {}, cwd: env.dir });

@@ -30,7 +30,8 @@ describe.skipIf(skip !== undefined)('post_create with a background job over SSH'
     const host = registry.get(targetFor(sshd, kh, { host_key_policy: 'strict' }), { max: 1 }); // one channel: every command reuses it
     const project = projectSchema.parse({
       name: 'bg', path: dir.path,
-      post_create: ['echo setting up', '(end=$(($(date +%s) + 3)); while [ $(date +%s) -lt $end ]; do echo LEAKED; done) &'],
+      // Shell builtins only (no fork per line), bounded: prints for well under a second.
+      post_create: ['echo setting up', '(i=0; while [ $i -lt 100000 ]; do echo LEAKED; i=$((i+1)); done) &'],
     });
     await prepareWorkspace(host, project, dir.path, dir.path, {});
     const outputs: string[] = [];

@@ -57,9 +57,11 @@ describe.skipIf(skip !== undefined)('reconnect', () => {
   });
 
   it('fails an operation in flight with SSH_CONNECT (not an exit status), then recovers', async () => {
-    const running = host.exec(['sleep', '30']);
+    // A duration no other test uses, so pgrep/pkill below only ever see this process.
+    const marker = `30.${process.pid}${Date.now() % 100000}`;
+    const running = host.exec(['sleep', marker]);
     // Wait until the command is really running on the far side.
-    const seen = await host.exec(['sh', '-c', 'for i in $(seq 100); do pgrep -f "^sleep 30$" >/dev/null && exit 0; sleep 0.05; done; exit 1']);
+    const seen = await host.exec(['sh', '-c', 'for i in $(seq 100); do pgrep -f "^sleep $1$" >/dev/null && exit 0; sleep 0.05; done; exit 1', 'wait', marker]);
     expect(seen.code).toBe(0);
     const drop = dropped();
     sshd.killConnections();
@@ -68,7 +70,7 @@ describe.skipIf(skip !== undefined)('reconnect', () => {
     expect(isEnnioError(err, 'SSH_CONNECT')).toBe(true);
     expect((await host.exec(['echo', 'back'])).stdout).toBe('back\n');
     // The orphaned sleep would outlive the test otherwise.
-    expect((await host.exec(['pkill', '-f', '^sleep 30$'])).code).toBe(0);
+    expect((await host.exec(['pkill', '-f', `^sleep ${marker}$`])).code).toBe(0);
   });
 
   it('reports an unreachable host as SSH_CONNECT after retrying', async () => {

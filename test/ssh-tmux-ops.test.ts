@@ -14,12 +14,12 @@ if (skip) console.log(`skipping tmux-over-SSH tests: ${skip}`);
 /** Poll the pane until it shows `text` (bounded; the result is what is asserted). */
 async function captureUntil(host: Host, server: TmuxServer, name: string, text: string): Promise<string> {
   let last = '';
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 400; i++) {
     last = await capture(host, server, name, 50);
     if (last.includes(text)) return last;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return last;
+  throw new Error(`pane ${name} never showed ${JSON.stringify(text)}; last capture:\n${last}`);
 }
 
 /** The same scenario on any host; returns what it observed. */
