@@ -1,8 +1,9 @@
 /**
  * Ctrl-C (or SIGTERM) during a multi-step operation: instead of dying with half of it
  * done, the process notes the signal, the operation stops at its next step boundary and
- * rolls back, and the process then exits with 128 + signal number. (Ctrl-C also reaches
- * the step's own child processes — post_create, git — so a long step ends promptly.)
+ * rolls back, and the process then exits with 128 + signal number. Locally Ctrl-C also
+ * reaches the step's own child processes (post_create, git), so a long step ends promptly;
+ * on a remote host the step in flight finishes first, then the rollback runs.
  */
 import { EnnioError } from '../core/errors.js';
 
@@ -20,9 +21,15 @@ export class Interrupt {
     for (const s of Object.keys(SIGNAL_NUMBER)) process.on(s, this.handler);
   }
 
-  /** Throws when a signal arrived, so the caller's rollback runs. */
-  check(): void {
-    if (this.signal) throw new EnnioError('INTERRUPTED', `interrupted by ${this.signal}; everything made so far was removed`);
+  /** Throws when a signal arrived: before rollback (to start it), or after it with what it could not undo. */
+  check(cleanupProblems?: readonly string[]): void {
+    if (!this.signal) return;
+    const outcome = cleanupProblems === undefined
+      ? 'stopping'
+      : cleanupProblems.length === 0
+        ? 'everything made so far was removed'
+        : `undoing failed, remove by hand: ${cleanupProblems.join('; ')}`;
+    throw new EnnioError('INTERRUPTED', `interrupted by ${this.signal}; ${outcome}`);
   }
 
   dispose(): void {

@@ -70,7 +70,7 @@ export async function prepareWorkspace(host: Host, project: ProjectConfig, repoP
     if (res.code !== 0) {
       const output = `${res.stdout}${res.stderr}`.trim();
       throw new EnnioError('POST_CREATE_FAILED', `post_create command failed (exit ${res.code}) on ${host.label}: ${command}${output ? `\n${output}` : ''}`, {
-        hint: 'fix the command in post_create; the workspace and branch were removed',
+        hint: 'fix the command in post_create (the half-made workspace is removed)',
       });
     }
   }

@@ -30,6 +30,15 @@ function spawnerGone(record: SessionRecord): boolean {
   return !sameProcessAlive(spawner.pid, spawner.start);
 }
 
+/** An error whose rollback left something behind says so, instead of implying all is clean. */
+function withCleanupProblems(err: unknown, problems: string[]): unknown {
+  if (problems.length === 0 || !(err instanceof EnnioError)) return err;
+  return new EnnioError(err.code, `${err.message}\nundoing it failed too, remove by hand: ${problems.join('; ')}`, {
+    cause: err,
+    ...(err.hint ? { hint: err.hint } : {}),
+  });
+}
+
 export interface SpawnOptions {
   prompt?: string;
   branch?: string;
@@ -114,8 +123,8 @@ export class SessionManager {
       const problems = await rollback(undos);
       this.sessions.delete(id);
       this.events.append(id, 'error', { during: 'spawn', message: err instanceof Error ? err.message : String(err), cleanup_problems: problems });
-      interrupt.check(); // a step that failed because of the signal reports the signal
-      throw err;
+      interrupt.check(problems); // a step that failed because of the signal reports the signal
+      throw withCleanupProblems(err, problems);
     } finally {
       interrupt.dispose();
     }
@@ -236,6 +245,7 @@ export class SessionManager {
     const backend = await this.backendOf(record);
     if (record.runtime_handle) await backend.runtime.destroy(JSON.parse(record.runtime_handle) as RuntimeHandle);
     const undos: Undo[] = [];
+    const interrupt = new Interrupt();
     try {
       let handle: RuntimeHandle;
       const env = { ENNIO_SESSION_ID: id, ENNIO_PROJECT: project.name, ENNIO_WORKSPACE: record.workspace_path, ENNIO_BRANCH: record.branch, ...(record.issue ? { ENNIO_ISSUE: record.issue } : {}) };
@@ -245,15 +255,19 @@ export class SessionManager {
         handle = await this.createAndLaunch(backend, project, {
           id, agent: record.agent, branch: record.branch, repoPath: record.repo_path, workspacePath: record.workspace_path,
           workspaceType: record.workspace_type, reuseBranch: true,
-        }, undos);
+        }, undos, interrupt);
       }
+      interrupt.check();
       this.sessions.update(id, { status: 'running', runtime_handle: JSON.stringify(handle) });
       this.events.append(id, 'restored', {});
       return this.get(id);
     } catch (err) {
-      await rollback(undos);
-      this.events.append(id, 'error', { during: 'restore', message: err instanceof Error ? err.message : String(err) });
-      throw err;
+      const problems = await rollback(undos);
+      this.events.append(id, 'error', { during: 'restore', message: err instanceof Error ? err.message : String(err), cleanup_problems: problems });
+      interrupt.check(problems);
+      throw withCleanupProblems(err, problems);
+    } finally {
+      interrupt.dispose();
     }
   }
 
