@@ -6,13 +6,12 @@ import { existsSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isEnnioError, type EnnioError } from '../src/core/errors.js';
+import type { EnnioError } from '../src/core/errors.js';
 import { NodeClient } from '../src/node/client/node-client.js';
 import type { RuntimeHandle } from '../src/strategies/types.js';
 import {
   Cleanup, buildDaemonBundle, git, gitRepo, startDaemon, tcpDial, tempDir, tmux, uniqueSocket, waitUntil,
-  type DaemonProcess,
-} from './helpers/node-daemon.js';
+  type DaemonProcess, failure } from './helpers/node-daemon.js';
 
 const cleanup = new Cleanup();
 let dir: string;
@@ -20,16 +19,6 @@ let root: string;
 let socket: string;
 let daemon: DaemonProcess;
 let client: NodeClient;
-
-async function failure(p: Promise<unknown>): Promise<EnnioError> {
-  try {
-    await p;
-  } catch (err) {
-    if (isEnnioError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 function grpcCode(err: EnnioError): Code | undefined {
   return err.cause instanceof ConnectError ? err.cause.code : undefined;

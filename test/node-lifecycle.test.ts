@@ -8,12 +8,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isEnnioError, type EnnioError } from '../src/core/errors.js';
 import { NodeClient } from '../src/node/client/node-client.js';
 import {
   Cleanup, ROOT, buildDaemonBundle, isRunning, startDaemon, tcpDial, tempDir, tmux, uniqueSocket, waitUntil,
-  type DaemonProcess,
-} from './helpers/node-daemon.js';
+  type DaemonProcess, failure } from './helpers/node-daemon.js';
 
 const cleanup = new Cleanup();
 let dir: string;
@@ -26,16 +24,6 @@ async function daemon(name: string, opts: { idleTimeout?: number; env?: Record<s
   const c = new NodeClient({ dial: tcpDial(d.port), token: () => undefined, label: name });
   cleanup.add(() => c.close());
   return { d, c, socket };
-}
-
-async function failure(p: Promise<unknown>): Promise<EnnioError> {
-  try {
-    await p;
-  } catch (err) {
-    if (isEnnioError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
 }
 
 beforeAll(async () => {

@@ -48,3 +48,9 @@ export async function createSymlink(host: Host, repoPath: string, workspace: str
   if (parent) await mkdirp(host, parent);
   await execChecked(host, ['ln', '-sfn', '--', from, to]);
 }
+
+/** Write `content` to `path` on the host (parent created), readable by its owner only. */
+export async function writeFileOn(host: Host, path: string, content: string): Promise<void> {
+  const res = await host.exec(['sh', '-c', 'umask 077 && mkdir -p -- "$(dirname -- "$1")" && cat > "$1"', 'ennio-write', path], { input: content });
+  if (res.code !== 0) throw new EnnioError('COMMAND_FAILED', `could not write ${path} on ${host.label}: ${res.stderr.trim()}`);
+}

@@ -8,7 +8,7 @@ import type { EnnioConfig, ProjectConfig } from '../config/schema.js';
 import { EnnioError } from '../core/errors.js';
 import type { Host } from '../host/host.js';
 import { resolve } from 'node:path';
-import { createSymlink, expandHome, joinPath } from '../ops/fs.js';
+import { createSymlink, expandHome, joinPath, writeFileOn } from '../ops/fs.js';
 import type { Backend, RuntimeHandle } from '../strategies/types.js';
 
 export type Undo = () => Promise<void>;
@@ -106,11 +106,7 @@ export async function launchAgent(backend: Backend, input: LaunchInput, undos: U
   if (input.prompt && Buffer.byteLength(launch.command.join(' ')) > MAX_LAUNCH_BYTES) {
     launch = { ...build(undefined), typedPrompt: input.prompt };
   }
-  for (const file of launch.files ?? []) {
-    const dir = file.path.split('/').slice(0, -1).join('/');
-    const res = await backend.host.exec(['sh', '-c', 'mkdir -p -- "$1" && cat > "$2"', 'ennio-write', dir, file.path], { input: file.content });
-    if (res.code !== 0) throw new EnnioError('COMMAND_FAILED', `could not write ${file.path} on ${backend.host.label}: ${res.stderr.trim()}`);
-  }
+  for (const file of launch.files ?? []) await writeFileOn(backend.host, file.path, file.content);
   const env = { ...input.env };
   const typed = backend.runtime.typesPrompt ? input.prompt : launch.typedPrompt;
   if (typed && backend.runtime.name === 'process') env['ENNIO_PROMPT'] = typed;

@@ -8,7 +8,7 @@ import { EnnioError } from '../core/errors.js';
 import { defaultPrefix, newSessionId } from '../core/ids.js';
 import { sameProcessAlive, startTicks } from '../core/proc.js';
 import { exists, joinPath } from '../ops/fs.js';
-import { assertBranchName, branchExists, isGitRepo } from '../ops/git-workspace.js';
+import { assertBranchName, branchExists } from '../ops/git-workspace.js';
 import type { Liveness } from '../ops/tmux.js';
 import type { EventRepo } from '../store/events.js';
 import type { SessionRecord, SessionRepo, SessionStatus } from '../store/sessions.js';
@@ -28,6 +28,11 @@ function spawnerGone(record: SessionRecord): boolean {
   const spawner = (record.info ? (JSON.parse(record.info) as { spawner?: { pid: number; start: string } }) : {}).spawner;
   if (!spawner) return Date.now() - Date.parse(record.created_at) > 24 * 3_600_000;
   return !sameProcessAlive(spawner.pid, spawner.start);
+}
+
+/** The runtime handle a record keeps (callers check that it has one). */
+function handleOf(record: SessionRecord): RuntimeHandle {
+  return JSON.parse(record.runtime_handle ?? 'null') as RuntimeHandle;
 }
 
 /** An error whose rollback left something behind says so, instead of implying all is clean. */
@@ -96,11 +101,6 @@ export class SessionManager {
     await assertAgentInstalled(backend, project, agent);
     const repoPath = await repoPathFor(host, project, this.configDir);
     const workspaceType = project.workspace ?? this.config.defaults.workspace;
-    if (workspaceType === 'worktree' && options.branch && (await isGitRepo(host, repoPath)) && (await branchExists(host, repoPath, branch))) {
-      throw new EnnioError('BRANCH_EXISTS', `branch ${JSON.stringify(branch)} already exists in ${repoPath} on ${host.label}`, {
-        hint: 'choose another --branch, or omit it to get ennio/<session-id>',
-      });
-    }
     const workspacePath = joinPath(await backend.workspaces.workspaceRoot(project.name), id);
     const now = new Date().toISOString();
     // Reserved first, inside one transaction, so concurrent spawns cannot pass max_sessions.
@@ -166,7 +166,7 @@ export class SessionManager {
     if (record.status !== 'running' || !record.runtime_handle) return record;
     let state: Liveness;
     try {
-      state = await (await this.backendOf(record)).runtime.liveness(JSON.parse(record.runtime_handle) as RuntimeHandle);
+      state = await (await this.backendOf(record)).runtime.liveness(handleOf(record));
     } catch (err) {
       // A dead connection is not a dead session: report it, change nothing.
       return { ...record, unreachable: err instanceof Error ? err.message : String(err) };
@@ -182,7 +182,7 @@ export class SessionManager {
     let runtimeInfo: Record<string, string> = {};
     if (view.runtime_handle && !view.unreachable && view.status !== 'killed') {
       const backend = await this.backendOf(view);
-      runtimeInfo = (await backend.runtime.info?.(JSON.parse(view.runtime_handle) as RuntimeHandle)) ?? {};
+      runtimeInfo = (await backend.runtime.info?.(handleOf(view))) ?? {};
     }
     return { ...view, runtime_info: runtimeInfo };
   }
@@ -194,7 +194,7 @@ export class SessionManager {
         hint: RESTORABLE_STATUSES.includes(record.status) ? `restore it with: ennio session restore ${id}` : undefined,
       });
     }
-    return { record, backend: await this.backendOf(record), handle: JSON.parse(record.runtime_handle) as RuntimeHandle };
+    return { record, backend: await this.backendOf(record), handle: handleOf(record) };
   }
 
   async send(id: string, message: string): Promise<void> {
@@ -202,7 +202,7 @@ export class SessionManager {
     const record = this.get(id);
     const runtime = (await this.backendOf(record)).runtime;
     if (runtime.acceptsMessages === false && record.runtime_handle) {
-      await runtime.send(JSON.parse(record.runtime_handle) as RuntimeHandle, message); // refuses with its reason
+      await runtime.send(handleOf(record), message); // refuses with its reason
     }
     const { backend, handle } = await this.running(id);
     await backend.runtime.send(handle, message);
@@ -215,7 +215,7 @@ export class SessionManager {
     if (!record.runtime_handle || record.status === 'killed') {
       throw new EnnioError('SESSION_STATE', `session ${id} is ${record.status}; its output went with its runtime`);
     }
-    return (await this.backendOf(record)).runtime.output(JSON.parse(record.runtime_handle) as RuntimeHandle, lines);
+    return (await this.backendOf(record)).runtime.output(handleOf(record), lines);
   }
 
   async attachArgv(id: string): Promise<string[]> {
@@ -228,7 +228,7 @@ export class SessionManager {
     const record = this.get(id);
     if (record.status === 'killed') throw new EnnioError('SESSION_STATE', `session ${id} is already killed`);
     const backend = await this.backendOf(record);
-    if (record.runtime_handle) await backend.runtime.destroy(JSON.parse(record.runtime_handle) as RuntimeHandle);
+    if (record.runtime_handle) await backend.runtime.destroy(handleOf(record));
     await backend.workspaces.remove({ type: record.workspace_type, repoPath: record.repo_path, workspacePath: record.workspace_path });
     this.sessions.update(id, { status: 'killed' });
     this.events.append(id, 'killed', {});
@@ -243,7 +243,7 @@ export class SessionManager {
     }
     const project = this.project(record.project);
     const backend = await this.backendOf(record);
-    if (record.runtime_handle) await backend.runtime.destroy(JSON.parse(record.runtime_handle) as RuntimeHandle);
+    if (record.runtime_handle) await backend.runtime.destroy(handleOf(record));
     const undos: Undo[] = [];
     const interrupt = new Interrupt();
     try {

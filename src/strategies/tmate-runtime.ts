@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { tmateConfig } from '../config/schema.js';
 import { EnnioError } from '../core/errors.js';
 import type { Host } from '../host/host.js';
-import { expandHome, joinPath, mkdirp } from '../ops/fs.js';
+import { expandHome, joinPath, mkdirp, writeFileOn } from '../ops/fs.js';
 import { shellJoin } from '../ops/shell-quote.js';
 import { exactTarget, tmuxBase, type TmuxServer } from '../ops/tmux.js';
 import { TmuxRuntime } from './tmux-runtime.js';
@@ -50,8 +50,7 @@ export class TmateRuntime extends TmuxRuntime {
       await mkdirp(this.host, dir);
       const socketPath = joinPath(dir, `${spec.name}.sock`);
       const configPath = joinPath(dir, `${spec.name}.conf`);
-      const write = await this.host.exec(['sh', '-c', 'umask 077 && cat > "$1"', 'ennio-write', configPath], { input: tmateConfigText(this.settings) });
-      if (write.code !== 0) throw new EnnioError('COMMAND_FAILED', `could not write ${configPath} on ${this.host.label}: ${write.stderr.trim()}`);
+      await writeFileOn(this.host, configPath, tmateConfigText(this.settings));
       // tmate is a tmux 2.x fork: its pane command is one shell string, and TMUX must be unset to nest.
       const attach = shellJoin(['env', '-u', 'TMUX', ...tmuxBase(this.server), 'attach-session', '-t', exactTarget(spec.name)]);
       const res = await this.host.exec(['tmate', '-f', configPath, '-S', socketPath, 'new-session', '-d', '-s', spec.name, '-x', '200', '-y', '50', attach]);

@@ -3,6 +3,7 @@
  * scripts/build.mjs), start real daemon processes on ephemeral ports with their own tmux
  * socket, and clean everything up (daemons, tmux servers, temp dirs) even on failure.
  */
+import { isEnnioError, type EnnioError } from '../../src/core/errors.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -271,4 +272,15 @@ export function git(cwd: string, ...args: string[]): string {
   const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
+}
+
+/** The EnnioError a call fails with (a call that succeeds fails the test). */
+export async function failure(p: Promise<unknown>): Promise<EnnioError> {
+  try {
+    await p;
+  } catch (err) {
+    if (isEnnioError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected the call to fail');
 }

@@ -22,7 +22,6 @@
  * Every tunnel is opened only after checking that our remote user owns the listening
  * socket (listener-guard.ts): the token is never sent to another user's process.
  */
-import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { ConnectError, Code } from '@connectrpc/connect';
 import type { NodeConfig } from '../../config/schema.js';
@@ -31,7 +30,8 @@ import { VERSION } from '../../core/version.js';
 import type { Liveness } from '../../ops/tmux.js';
 import type { RuntimeHandle } from '../../strategies/types.js';
 import { findBundle } from './bundle.js';
-import { daemonAlive, ensureProgram, logTail, probe, signalDaemon, startRemote, tryLock, unlock, type DeployTarget, type TunnelHost } from './deploy.js';
+import { withDeployLock } from './deploy-lock.js';
+import { daemonAlive, ensureProgram, logTail, probe, signalDaemon, startRemote, type DeployTarget, type TunnelHost } from './deploy.js';
 import { ForeignListenerError, guardedDial } from './listener-guard.js';
 import { NodeClient, type CreateRuntimeInput, type CreateWorkspaceInput, type HeartbeatInfo } from './node-client.js';
 import { TokenStore, generateToken } from './token-store.js';
@@ -77,8 +77,6 @@ const START_LIMIT_MS = 15_000;
 const STOP_LIMIT_MS = 10_000;
 const POLL_MS = 50;
 /** A deploy lock older than this is a leftover of an orchestrator that died mid-deploy. */
-export const LOCK_STALE_SECS = 180;
-const LOCK_POLL_MS = 200;
 
 export class RemoteNode {
   readonly client: NodeClient;
@@ -182,7 +180,7 @@ export class RemoteNode {
     if (first.kind === 'ok' && first.hb.healthy && this.keepWithoutLook(first.hb)) return first.hb;
     // Anything else may change the remote: decide again under the lock, since another
     // orchestrator may be doing the same right now (or has just done it).
-    return this.underDeployLock(() => this.converge());
+    return withDeployLock(this.target, { label: this.label, log: this.log, warn: this.warn }, () => this.converge());
   }
 
   private async converge(): Promise<HeartbeatInfo> {
@@ -254,37 +252,6 @@ export class RemoteNode {
     } catch (err) {
       if (isEnnioError(err, 'NODE_UNAVAILABLE')) return undefined; // deploy() will report the missing bundle if it must
       throw err;
-    }
-  }
-
-  /** Run `fn` holding the remote deploy lock (waits while another orchestrator holds it). */
-  private async underDeployLock<T>(fn: () => Promise<T>): Promise<T> {
-    const owner = randomBytes(8).toString('hex');
-    const giveUpAt = Date.now() + (LOCK_STALE_SECS + 30) * 1000;
-    let announced = false;
-    for (;;) {
-      const res = await tryLock(this.target, owner, LOCK_STALE_SECS);
-      if (res.locked) {
-        if (res.broke !== undefined) this.warn(`removed a stale ennio-node deploy lock on ${this.target.host.label} (${res.broke}), left by an ennio that stopped mid-deploy`);
-        break;
-      }
-      if (!announced) {
-        announced = true;
-        this.log(`waiting for another ennio that is deploying ennio-node on ${this.label}`);
-      }
-      if (Date.now() > giveUpAt) {
-        throw new EnnioError('NODE_UNAVAILABLE', `another ennio holds the ennio-node deploy lock on ${this.target.host.label} (${this.target.remoteDir}/deploy-${this.target.port}.lock → ${res.holder})`, {
-          hint: 'if no ennio is deploying there, remove that file',
-        });
-      }
-      await sleep(LOCK_POLL_MS);
-    }
-    try {
-      return await fn();
-    } finally {
-      await unlock(this.target, owner).catch((err: unknown) => {
-        this.warn(`could not release the ennio-node deploy lock on ${this.target.host.label} (${err instanceof Error ? err.message : String(err)}); it expires after ${LOCK_STALE_SECS} s`);
-      });
     }
   }
 
