@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EnnioError } from '../core/errors.js';
+import { withApi } from './api-link.js';
 import type { GlobalOptions } from './context.js';
 import { printJson } from './output.js';
-import { withContext } from './run.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -31,17 +31,6 @@ async function messageFrom(words: string[], file: string | undefined): Promise<s
   return words.join(' ');
 }
 
-/** New lines of `next` that follow what `prev` already showed (the pane scrolls between polls). */
-export function newLines(prev: string[], next: string[]): string[] {
-  for (let k = Math.min(prev.length, next.length); k > 0; k--) {
-    const tail = prev.slice(prev.length - k);
-    for (let start = next.length - k; start >= 0; start--) {
-      if (tail.every((line, i) => next[start + i] === line)) return next.slice(start + k);
-    }
-  }
-  return next;
-}
-
 function parseLines(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new EnnioError('INVALID_ARGUMENT', `-n expects a whole number from 1 to 100000, got ${JSON.stringify(value)}`);
@@ -56,11 +45,11 @@ export function registerDriveCommands(program: Command, globals: () => GlobalOpt
     .argument('[message...]', 'the message (or use --file, or stdin)')
     .option('-f, --file <path>', 'read the message from a file (- for stdin)')
     .action((id: string, words: string[], opts: { file?: string }) =>
-      withContext(globals(), async (ctx, g) => {
+      withApi(globals(), async (api) => {
         const message = await messageFrom(words, opts.file);
-        await ctx.manager.send(id, message);
-        if (g.json) printJson({ id, sent: true, bytes: Buffer.byteLength(message) });
-        else process.stdout.write(`sent ${Buffer.byteLength(message)} bytes to ${id}\n`);
+        const sent = await api.send(id, message);
+        if (globals().json) printJson(sent);
+        else process.stdout.write(`sent ${sent.bytes} bytes to ${id}\n`);
       }),
     );
 
@@ -71,22 +60,23 @@ export function registerDriveCommands(program: Command, globals: () => GlobalOpt
     .option('-n, --lines <n>', 'how many lines', '50')
     .option('-f, --follow', 'keep printing new output until interrupted')
     .action((id: string, opts: { lines: string; follow?: boolean }) =>
-      withContext(globals(), async (ctx, g) => {
+      withApi(globals(), async (api) => {
         const lines = parseLines(opts.lines);
-        let text = await ctx.manager.logs(id, lines);
-        if (g.json && !opts.follow) return printJson({ id, lines, output: text });
-        process.stdout.write(text ? `${text}\n` : '');
-        if (!opts.follow) return;
-        let stop = false;
-        process.once('SIGINT', () => (stop = true));
-        process.once('SIGTERM', () => (stop = true));
-        while (!stop) {
-          await new Promise((r) => setTimeout(r, 300));
-          if (stop) break;
-          const next = await ctx.manager.logs(id, Math.max(lines, 200));
-          const fresh = newLines(text.split('\n'), next.split('\n'));
-          if (fresh.length) process.stdout.write(`${fresh.join('\n')}\n`);
-          text = next;
+        if (!opts.follow) {
+          const { output } = await api.output(id, lines);
+          if (globals().json) return printJson({ id, lines, output });
+          process.stdout.write(output ? `${output}\n` : '');
+          return;
+        }
+        const stop = new AbortController();
+        const onSignal = (): void => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          await api.follow(id, lines, (text) => process.stdout.write(text), stop.signal);
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
         }
       }),
     );
@@ -96,8 +86,8 @@ export function registerDriveCommands(program: Command, globals: () => GlobalOpt
     .description('open the session interactively (detach with Ctrl-b d)')
     .argument('<id>')
     .action((id: string) =>
-      withContext(globals(), async (ctx) => {
-        const argv = await ctx.manager.attachArgv(id);
+      withApi(globals(), async (api) => {
+        const argv = await api.attachArgv(id);
         if (!process.stdin.isTTY) {
           throw new EnnioError('INVALID_ARGUMENT', 'attach needs an interactive terminal', { hint: `run it in a terminal, or run: ${argv.join(' ')}` });
         }

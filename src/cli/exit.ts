@@ -18,6 +18,8 @@ const EXIT: Partial<Record<ErrorCode, number>> = {
   HOST_KEY_CHANGED: 5,
   SSH_CHANNEL: 5,
   NODE_UNAVAILABLE: 5,
+  SERVER_UNAVAILABLE: 6,
+  SERVER_BUILD: 6,
 };
 
 export function exitCodeFor(err: unknown): number {

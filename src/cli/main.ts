@@ -1,14 +1,10 @@
 /** The `ennio` CLI entry: global flags, command groups, one place mapping errors to exit codes. */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
-import { registerConfigCommands } from './config-commands.js';
-import { registerDemo } from './demo.js';
-import { registerDoctor } from './doctor.js';
+import type { GlobalOptions } from './context.js';
 import { registerDriveCommands } from './drive-commands.js';
 import { exitCodeFor, formatError } from './exit.js';
-import { registerNodeCommands } from './node.js';
-import { loadConfigFrom, type GlobalOptions } from './context.js';
-import { ennioHome } from '../store/db.js';
+import { registerServerCommands } from './server-commands.js';
 import { registerSessionCommands } from './session-commands.js';
 
 // `--json` may stand anywhere on the line, so it is taken out before commander parses.
@@ -24,21 +20,40 @@ const program = new Command('ennio')
   .version(VERSION, '-V, --version')
   .option('-c, --config <path>', 'config file (default: ennio.yaml found by walking up from here)')
   .option('--json', 'machine-readable output (allowed anywhere on the line)')
+  .option('--no-server', 'run in this process instead of through the orchestrator (also ENNIO_NO_SERVER=1)')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
 const globals = (): GlobalOptions => {
-  const opts = program.opts<{ config?: string }>();
-  return { json, ...(opts.config ? { config: opts.config } : {}) };
+  const opts = program.opts<{ config?: string; server?: boolean }>();
+  return { json, ...(opts.config ? { config: opts.config } : {}), ...(opts.server === false ? { noServer: true } : {}) };
 };
+
+// The hot commands are registered from light modules; the rest (config, doctor, demo, node)
+// load SQLite, zod and ssh2, so they are imported only when the command line may need them.
+const LIGHT = new Set(['spawn', 'status', 'session', 'send', 'logs', 'attach', 'start', 'stop', 'server', 'api']);
+function commandWord(words: string[]): string | undefined {
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === '-c' || w === '--config') i++;
+    else if (!w.startsWith('-')) return w;
+  }
+  return undefined;
+}
 
 registerSessionCommands(program, globals);
 registerDriveCommands(program, globals);
-registerConfigCommands(program, globals);
-registerDoctor(program, globals);
-registerDemo(program, globals);
-registerNodeCommands(program, { loadConfig: () => loadConfigFrom(globals()).config, json: () => json, ennioHome: () => ennioHome() });
-
+registerServerCommands(program, globals);
+const word = commandWord(dashes < 0 ? args : args.slice(0, args.indexOf('--')));
+if (word === undefined || !LIGHT.has(word)) {
+  const [{ registerConfigCommands }, { registerDemo }, { registerDoctor }, { registerNodeCommands }, { loadConfigFrom }, { ennioHome }] = await Promise.all([
+    import('./config-commands.js'), import('./demo.js'), import('./doctor.js'), import('./node.js'), import('./context.js'), import('../core/home.js'),
+  ]);
+  registerConfigCommands(program, globals);
+  registerDoctor(program, globals);
+  registerDemo(program, globals);
+  registerNodeCommands(program, { loadConfig: () => loadConfigFrom(globals()).config, json: () => json, ennioHome: () => ennioHome() });
+}
 
 try {
   await program.parseAsync(args, { from: 'user' });

@@ -1,9 +1,9 @@
 /** spawn, status, session list|info|kill|restore|cleanup. */
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import type { SessionView } from '../services/session-manager.js';
+import type { SessionJson } from '../api/contract.js';
+import { withApi } from './api-link.js';
 import type { GlobalOptions } from './context.js';
-import { withContext } from './run.js';
 import { age, printJson, table } from './output.js';
 
 function colorStatus(status: string): string {
@@ -11,13 +11,7 @@ function colorStatus(status: string): string {
   return paint && process.stdout.isTTY ? paint(status) : status;
 }
 
-/** What --json prints for a session: the record without the opaque runtime handle. */
-export function publicSession(s: SessionView): Record<string, unknown> {
-  const { runtime_handle: _handle, info, ...rest } = s;
-  return { ...rest, info: info ? (JSON.parse(info) as unknown) : null };
-}
-
-function sessionsTable(sessions: SessionView[]): string {
+function sessionsTable(sessions: SessionJson[]): string {
   if (sessions.length === 0) return 'no sessions';
   return table(
     ['ID', 'PROJECT', 'STATUS', 'AGENT', 'HOST', 'BRANCH', 'CREATED'],
@@ -35,17 +29,17 @@ export function registerSessionCommands(program: Command, globals: () => GlobalO
     .option('-i, --issue <id>', 'issue the session works on (exported as ENNIO_ISSUE)')
     .option('-a, --agent <name>', 'agent to use instead of the project default')
     .action((projectName: string, opts: { prompt?: string; branch?: string; issue?: string; agent?: string }) =>
-      withContext(globals(), async (ctx, g) => {
-        const session = await ctx.manager.spawn(projectName, opts);
-        if (g.json) printJson(publicSession(session));
+      withApi(globals(), async (api) => {
+        const session = await api.spawn({ project: projectName, ...opts });
+        if (globals().json) printJson(session);
         else process.stdout.write(`${session.id}\n`);
       }),
     );
 
   const list = (projectName: string | undefined): Promise<void> =>
-    withContext(globals(), async (ctx, g) => {
-      const sessions = await ctx.manager.list(projectName);
-      if (g.json) printJson(sessions.map(publicSession));
+    withApi(globals(), async (api) => {
+      const { sessions } = await api.list(projectName);
+      if (globals().json) printJson(sessions);
       else process.stdout.write(`${sessionsTable(sessions)}\n`);
     });
 
@@ -59,10 +53,10 @@ export function registerSessionCommands(program: Command, globals: () => GlobalO
     .description('everything known about one session')
     .argument('<id>')
     .action((id: string) =>
-      withContext(globals(), async (ctx, g) => {
-        const s = await ctx.manager.info(id);
-        const events = ctx.manager.recentEvents(id, 10);
-        if (g.json) return printJson({ ...publicSession(s), runtime_info: s.runtime_info, events });
+      withApi(globals(), async (api) => {
+        const s = await api.info(id);
+        const events = s.events;
+        if (globals().json) return printJson(s);
         const rows: Array<[string, string]> = [
           ['id', s.id], ['project', s.project], ['status', colorStatus(s.status) + (s.unreachable ? ` (host unreachable: ${s.unreachable})` : '')],
           ['agent', s.agent], ['runtime', s.runtime_name], ['backend', s.backend], ['host', s.host], ['branch', s.branch],
@@ -81,9 +75,9 @@ export function registerSessionCommands(program: Command, globals: () => GlobalO
     .description('stop the agent and remove its workspace (branch and record are kept)')
     .argument('<id>')
     .action((id: string) =>
-      withContext(globals(), async (ctx, g) => {
-        const s = await ctx.manager.kill(id);
-        if (g.json) printJson(publicSession(s));
+      withApi(globals(), async (api) => {
+        const s = await api.kill(id);
+        if (globals().json) printJson(s);
         else process.stdout.write(`killed ${s.id} (branch ${s.branch} kept)\n`);
       }),
     );
@@ -93,9 +87,9 @@ export function registerSessionCommands(program: Command, globals: () => GlobalO
     .description('relaunch the agent of an exited or killed session')
     .argument('<id>')
     .action((id: string) =>
-      withContext(globals(), async (ctx, g) => {
-        const s = await ctx.manager.restore(id);
-        if (g.json) printJson(publicSession(s));
+      withApi(globals(), async (api) => {
+        const s = await api.restore(id);
+        if (globals().json) printJson(s);
         else process.stdout.write(`restored ${s.id} in ${s.workspace_path}\n`);
       }),
     );
@@ -105,9 +99,9 @@ export function registerSessionCommands(program: Command, globals: () => GlobalO
     .description('kill sessions whose agent has exited and free their workspaces')
     .option('--purge', 'also forget killed sessions')
     .action((opts: { purge?: boolean }) =>
-      withContext(globals(), async (ctx, g) => {
-        const result = await ctx.manager.cleanup(opts.purge ?? false);
-        if (g.json) return printJson(result);
+      withApi(globals(), async (api) => {
+        const result = await api.cleanup(opts.purge ?? false);
+        if (globals().json) return printJson(result);
         process.stdout.write(`cleaned up ${result.killed.length} exited session(s)${result.killed.length ? `: ${result.killed.join(', ')}` : ''}\n`);
         if (opts.purge) process.stdout.write(`forgot ${result.purged.length} killed session(s)\n`);
       }),

@@ -102,8 +102,17 @@ export const project = z.strictObject({
   ssh_config: sshConfig.optional(),
 });
 
+export const serverConfig = z.strictObject({
+  autostart: z.boolean().default(true).describe('Start the orchestrator in the background on the first command (false: every command runs in-process).'),
+  sweep_interval: duration.default(2000).describe('How often the orchestrator checks every session (one command per host).'),
+  idle_exit: duration.default(10_800_000).describe('The orchestrator exits after this long with no running session and no client.'),
+  host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP API listens on; anything but loopback needs api_token.'),
+});
+
 export const config = z.strictObject({
-  port: z.number().int().min(1).max(65535).default(3000).describe('Port of the web dashboard.'),
+  port: z.number().int().min(0).max(65535).default(3000).describe('TCP port of the HTTP API and dashboard (0: any free port).'),
+  api_token: z.string().min(16, 'use at least 16 characters').optional().describe('Bearer token required by every call on the TCP port.'),
+  server: serverConfig.prefault({}),
   defaults: z
     .strictObject({
       runtime: runtimeName.default('tmux'),
@@ -115,6 +124,7 @@ export const config = z.strictObject({
 });
 
 export type EnnioConfig = z.infer<typeof config>;
+export type ServerConfig = z.infer<typeof serverConfig>;
 export type ProjectConfig = z.infer<typeof project>;
 export type SshConfig = z.infer<typeof sshConfig>;
 export type NodeConfig = z.infer<typeof nodeConfig>;
@@ -125,4 +135,4 @@ export type RuntimeName = z.infer<typeof runtimeName>;
 export type WorkspaceType = z.infer<typeof workspaceType>;
 
 /** Keys whose values are secrets: redacted by `config show`, never logged. */
-export const SECRET_KEYS = new Set(['passphrase', 'password', 'auth_token']);
+export const SECRET_KEYS = new Set(['passphrase', 'password', 'auth_token', 'api_token']);

@@ -19,6 +19,11 @@ export interface SemanticResult {
 }
 
 /** Paths of every secret key that has a value, in the plain data. */
+/** Addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 function secretPaths(value: unknown, path: KeyPath = []): KeyPath[] {
   if (Array.isArray(value)) return value.flatMap((v, i) => secretPaths(v, [...path, i]));
   if (typeof value !== 'object' || value === null) return [];
@@ -68,10 +73,15 @@ export function checkSemantics(config: EnnioConfig, fromEnv: ReadonlySet<string>
     }
   });
 
+  const bind = config.server.host;
+  if (!isLoopback(bind) && config.api_token === undefined) {
+    errors.push({ path: ['server', 'host'], text: `the API would listen on ${bind}, reachable from other machines, without api_token: set api_token (e.g. "\${ENNIO_API_TOKEN}") or use 127.0.0.1` });
+  }
+  const SUGGESTED_VARIABLE: Record<string, string> = { auth_token: 'ENNIO_NODE_TOKEN', api_token: 'ENNIO_API_TOKEN' };
   for (const path of secretPaths(config)) {
     if (!fromEnv.has(formatKeyPath(path))) {
       const key = String(path[path.length - 1]);
-      warnings.push({ path, text: `${key} is written in the file; prefer \${${key === 'auth_token' ? 'ENNIO_NODE_TOKEN' : `SSH_${key.toUpperCase()}`}} so the secret is not committed` });
+      warnings.push({ path, text: `${key} is written in the file; prefer \${${SUGGESTED_VARIABLE[key] ?? `SSH_${key.toUpperCase()}`}} so the secret is not committed` });
     }
   }
   return { errors, warnings };

@@ -26,6 +26,10 @@ export type ErrorCode =
   | 'NODE_RPC'
   | 'NOT_SUPPORTED'
   | 'INTERRUPTED'
+  | 'SERVER_UNAVAILABLE'
+  | 'SERVER_BUILD'
+  | 'UNAUTHORIZED'
+  | 'NOT_FOUND'
   | 'INTERNAL';
 
 export class EnnioError extends Error {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { ExecOptions, ExecResult, Host } from './host.js';
+import { currentAbortSignal, currentEnv, definedEnv } from '../core/request-env.js';
 
 /** SIGKILL a process and all its descendants (children found through /proc). */
 function killTree(pid: number): void {
@@ -32,7 +33,7 @@ export class LocalHost implements Host {
     return new Promise((resolve) => {
       const child = spawn(file, args, {
         cwd: options.cwd,
-        env: options.env ? { ...process.env, ...options.env } : process.env,
+        env: { ...definedEnv(currentEnv()), ...options.env },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       const out: Buffer[] = [];
@@ -46,6 +47,15 @@ export class LocalHost implements Host {
               // The whole tree: a wrapper shell's children would otherwise outlive the timeout.
               if (child.pid !== undefined) killTree(child.pid);
             }, options.timeoutMs);
+      // A request interrupted by its client (the orchestrator's stand-in for Ctrl-C) ends the
+      // commands running at that moment, as Ctrl-C in a terminal would; the rollback that
+      // follows starts after the abort and runs to completion.
+      const abort = currentAbortSignal();
+      const onAbort = (): void => {
+        if (child.pid !== undefined) killTree(child.pid);
+      };
+      if (abort && !abort.aborted) abort.addEventListener('abort', onAbort, { once: true });
+      child.on('close', () => abort?.removeEventListener('abort', onAbort));
       child.stdout.on('data', (d: Buffer) => out.push(d));
       child.stderr.on('data', (d: Buffer) => err.push(d));
       child.on('error', (e: NodeJS.ErrnoException) => {

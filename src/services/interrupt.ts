@@ -6,6 +6,7 @@
  * on a remote host the step in flight finishes first, then the rollback runs.
  */
 import { EnnioError } from '../core/errors.js';
+import { currentAbortSignal } from '../core/request-env.js';
 
 const SIGNAL_NUMBER: Record<string, number> = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 };
 
@@ -17,8 +18,15 @@ export class Interrupt {
     process.exitCode = 128 + (SIGNAL_NUMBER[signal] ?? 0);
   };
 
+  private readonly request = currentAbortSignal();
+  private readonly onAbort = (): void => {
+    this.signal ??= 'SIGINT'; // the client was interrupted (Ctrl-C) or went away
+  };
+
   constructor() {
-    for (const s of Object.keys(SIGNAL_NUMBER)) process.on(s, this.handler);
+    // Inside the orchestrator a request's abort is its Ctrl-C; the server's own signals mean shutdown.
+    if (this.request) this.request.addEventListener('abort', this.onAbort);
+    else for (const s of Object.keys(SIGNAL_NUMBER)) process.on(s, this.handler);
   }
 
   /** Throws when a signal arrived: before rollback (to start it), or after it with what it could not undo. */
@@ -33,7 +41,8 @@ export class Interrupt {
   }
 
   dispose(): void {
-    for (const s of Object.keys(SIGNAL_NUMBER)) process.off(s, this.handler);
+    if (this.request) this.request.removeEventListener('abort', this.onAbort);
+    else for (const s of Object.keys(SIGNAL_NUMBER)) process.off(s, this.handler);
     // Exit code stays 128+n from the handler when a signal arrived.
   }
 }

@@ -5,7 +5,6 @@
  * on PRAGMA user_version, applied in one transaction.
  */
 import { mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { EnnioError } from '../core/errors.js';
@@ -14,11 +13,9 @@ import { SessionRepo } from './sessions.js';
 
 export type Db = Database.Database;
 
-/** $ENNIO_HOME, default ~/.ennio. */
-export function ennioHome(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const home = env['ENNIO_HOME'];
-  return home ? resolve(home) : join(homedir(), '.ennio');
-}
+import { ennioHome } from '../core/home.js';
+
+export { ennioHome };
 
 /** Each entry moves the schema from version i to i+1. Never edit a shipped entry; append. */
 const MIGRATIONS: readonly string[] = [

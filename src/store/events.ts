@@ -33,6 +33,7 @@ export class EventRepo {
   private readonly insertStmt: Database.Statement<[string, string, string, string]>;
   private readonly bySession: Database.Statement<[string, number], EventRow>;
   private readonly all: Database.Statement<[number], EventRow>;
+  private readonly afterStmt: Database.Statement<[number, number], EventRow>;
 
   constructor(db: Database.Database) {
     this.insertStmt = db.prepare('INSERT INTO events (session_id, type, detail, created_at) VALUES (?, ?, ?, ?)');
@@ -41,6 +42,7 @@ export class EventRepo {
       'SELECT * FROM (SELECT * FROM events WHERE session_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id',
     );
     this.all = db.prepare<[number], EventRow>('SELECT * FROM (SELECT * FROM events ORDER BY id DESC LIMIT ?) ORDER BY id');
+    this.afterStmt = db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?');
   }
 
   /** Record an event; `detail` must be JSON-serialisable. Returns the stored record. */
@@ -59,5 +61,15 @@ export class EventRepo {
     const n = Math.max(0, Math.floor(limit));
     const rows = sessionId === undefined ? this.all.all(n) : this.bySession.all(sessionId, n);
     return rows.map(toRecord);
+  }
+
+  /** Events with an id above `afterId`, oldest first (the event stream resumes from Last-Event-ID). */
+  after(afterId: number, limit = 500): EventRecord[] {
+    return this.afterStmt.all(Math.max(0, Math.floor(afterId)), Math.max(1, Math.floor(limit))).map(toRecord);
+  }
+
+  /** The id of the newest event (0 when there is none). */
+  lastId(): number {
+    return this.all.all(1)[0]?.id ?? 0;
   }
 }

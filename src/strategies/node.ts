@@ -17,6 +17,7 @@ import { defaultNodeRegistry } from '../node/client/registry.js';
 import type { RemoteNode } from '../node/client/remote-node.js';
 import { TokenStore } from '../node/client/token-store.js';
 import type { Backend, LaunchSpec, Runtime, RuntimeHandle, WorkspaceProvider } from './types.js';
+import { currentEnv } from '../core/request-env.js';
 
 /** The node settings of a project, with the schema's defaults and remote_dir's workspace root. */
 export function nodeSettings(ssh: SshConfig): NodeConfig {
@@ -27,7 +28,7 @@ export function nodeSettings(ssh: SshConfig): NodeConfig {
 /** The shared RemoteNode of a project's host (used by the backend and by `ennio node`). */
 export function remoteNodeFor(ssh: SshConfig, host: SshHost, ennioHome: string): RemoteNode {
   const node = nodeSettings(ssh);
-  const socket = process.env['ENNIO_TMUX_SOCKET'];
+  const socket = currentEnv()['ENNIO_TMUX_SOCKET'];
   return defaultNodeRegistry.get(host, node, {
     tokens: new TokenStore(ennioHome),
     remoteDir: `${ssh.remote_dir}/node`,

@@ -5,6 +5,7 @@ import { EnnioError } from '../core/errors.js';
 import { sameProcessAlive, startTicks } from '../core/proc.js';
 import { tailLines, type Liveness } from '../ops/tmux.js';
 import type { LaunchSpec, Runtime, RuntimeHandle } from './types.js';
+import { currentEnv, definedEnv } from '../core/request-env.js';
 
 /**
  * A plain child process whose output goes to a log file; no messages. A wrapper shell
@@ -25,7 +26,7 @@ export class ProcessRuntime implements Runtime {
     try {
       const child = spawn('sh', ['-c', '"$@"; echo $? > "$ENNIO_EXIT_FILE"', 'ennio-process', ...spec.command], {
         cwd: spec.cwd,
-        env: { ...process.env, ...spec.env, ENNIO_EXIT_FILE: exitFile },
+        env: { ...definedEnv(currentEnv()), ...spec.env, ENNIO_EXIT_FILE: exitFile },
         stdio: ['ignore', fd, fd],
         detached: true,
       });

@@ -2,6 +2,7 @@ import { EnnioError } from '../core/errors.js';
 import type { Host } from '../host/host.js';
 import * as tmux from '../ops/tmux.js';
 import type { LaunchSpec, Runtime, RuntimeHandle } from './types.js';
+import { currentEnv } from '../core/request-env.js';
 
 /** Where the handle keeps the tmux server, so any later process reaches the same one. */
 export function serverFromHandle(handle: RuntimeHandle): tmux.TmuxServer {
@@ -22,7 +23,7 @@ export function handleData(server: tmux.TmuxServer): Record<string, string> {
 
 /** tmux server for new sessions: ENNIO_TMUX_SOCKET isolates tests and demos (`tmux -L`). */
 export function defaultTmuxServer(): tmux.TmuxServer {
-  const socket = process.env['ENNIO_TMUX_SOCKET'];
+  const socket = currentEnv()['ENNIO_TMUX_SOCKET'];
   return socket ? { socket } : {};
 }
 

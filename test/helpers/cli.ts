@@ -12,6 +12,8 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli.js');
 export const DEMO_AGENT = join(ROOT, 'dist/demo-agent.cjs');
+/** Whether this run drives the CLI through the orchestrator (see vitest.config.ts). */
+export const SERVER_MODE = process.env['ENNIO_TEST_SERVER'] === '1';
 
 export interface RunResult {
   code: number;
@@ -47,6 +49,10 @@ export function createWorld(): World {
   const socket = `ennio-test-${randomBytes(4).toString('hex')}`;
   const env: NodeJS.ProcessEnv = { ...process.env, ENNIO_HOME: home, ENNIO_TMUX_SOCKET: socket, NO_COLOR: '1' };
   delete env['ENNIO_CONFIG'];
+  // The same e2e tests run in both modes (vitest project "server" sets ENNIO_TEST_SERVER=1):
+  // in-process, or through an orchestrator that the first command starts in the background.
+  if (SERVER_MODE) delete env['ENNIO_NO_SERVER'];
+  else env['ENNIO_NO_SERVER'] = '1';
   const world: World = {
     dir,
     home,
@@ -85,6 +91,8 @@ export function createWorld(): World {
       return path;
     },
     cleanup() {
+      // The orchestrator a command started for this world (none in-process mode: harmless).
+      spawnSync(process.execPath, [CLI, 'stop'], { cwd: dir, env: { ...env, ENNIO_NO_SERVER: '' }, timeout: 60_000 });
       spawnSync('tmux', ['-L', socket, 'kill-server']);
       rmSync(dir, { recursive: true, force: true });
     },

@@ -11,6 +11,7 @@ import type { AuthConfig } from '../../config/schema.js';
 import { EnnioError } from '../../core/errors.js';
 import { expandSshPath } from './resolve.js';
 import { OpenSSHAgent, parseKey } from './ssh2-lib.js';
+import { currentEnv } from '../../core/request-env.js';
 
 export interface AuthTarget {
   host: string;
@@ -87,7 +88,7 @@ export function agentIdentityCount(socket: string): Promise<number> {
   });
 }
 
-export async function buildAuthPlan(target: AuthTarget, env: NodeJS.ProcessEnv = process.env): Promise<AuthPlan> {
+export async function buildAuthPlan(target: AuthTarget, env: NodeJS.ProcessEnv = currentEnv()): Promise<AuthPlan> {
   const username = target.username;
   const auth = target.auth;
   const socket = env.SSH_AUTH_SOCK || undefined;

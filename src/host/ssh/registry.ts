@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { SshConfig } from '../../config/schema.js';
 import { resolveSshTarget, type ResolveOptions, type ResolvedSshTarget } from './resolve.js';
 import { SshHost, type SshHostOptions } from './ssh-host.js';
+import { currentEnv } from '../../core/request-env.js';
 
 /**
  * Connections are shared only between projects that would make the same connection:
@@ -52,7 +53,7 @@ export class SshHostRegistry {
    * hot path (send/logs/liveness, ≤ 10 ms) cannot afford on every call.
    */
   async forConfig(config: SshConfig, options: ResolveOptions & SshHostOptions = {}): Promise<SshHost> {
-    const key = JSON.stringify([config, options.sshConfigFile ?? (options.env ?? process.env).ENNIO_SSH_CONFIG ?? '']);
+    const key = JSON.stringify([config, options.sshConfigFile ?? (options.env ?? currentEnv())['ENNIO_SSH_CONFIG'] ?? '']);
     let resolved = this.resolved.get(key);
     if (!resolved) {
       resolved = resolveSshTarget(config, options);
@@ -65,6 +66,14 @@ export class SshHostRegistry {
 
   get size(): number {
     return this.hosts.size;
+  }
+
+  /** Each shared connection and its state (for `ennio server status`). */
+  summary(): Array<{ host: string; state: 'connected' | 'connecting' | 'disconnected' }> {
+    return [...this.hosts.values()].map((h) => ({
+      host: h.label,
+      state: h.connected ? 'connected' : h.connection.connecting ? 'connecting' : 'disconnected',
+    }));
   }
 
   async closeAll(): Promise<void> {

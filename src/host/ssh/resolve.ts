@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { homedir, hostname as localHostname, userInfo } from 'node:os';
 import type { AuthConfig, SshConfig } from '../../config/schema.js';
 import { EnnioError } from '../../core/errors.js';
+import { currentEnv } from '../../core/request-env.js';
 
 export type HostKeyPolicy = 'strict' | 'accept_new' | 'accept_all';
 
@@ -173,7 +174,7 @@ function numberOr(text: string | undefined, fallback: number): number {
  * defaults). A config that ssh rejects is an error, not a silent fallback.
  */
 export function runSshG(alias: string, options: ResolveOptions = {}): Promise<SshGOutput | undefined> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? currentEnv();
   const file = options.sshConfigFile ?? env.ENNIO_SSH_CONFIG;
   // `--` is not accepted by ssh -G's getopt before the destination on all versions; reject
   // option-looking aliases instead so an alias can never become an ssh option.

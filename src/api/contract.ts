@@ -1,0 +1,95 @@
+/**
+ * The one interface every client speaks. The CLI uses it in-process (--no-server) or over
+ * the orchestrator's Unix socket; the dashboard and other tools over HTTP. Types only: the
+ * thin client imports this file without loading zod, SQLite or ssh2.
+ */
+
+/** A session as clients see it: the store record without the opaque runtime handle. */
+export interface SessionJson {
+  id: string;
+  project: string;
+  status: 'spawning' | 'running' | 'exited' | 'killed' | 'failed';
+  agent: string;
+  runtime_name: string;
+  backend: string;
+  host: string;
+  branch: string;
+  workspace_path: string;
+  workspace_type: 'worktree' | 'clone';
+  repo_path: string;
+  prompt: string | null;
+  issue: string | null;
+  created_at: string;
+  updated_at: string;
+  exit_code: number | null;
+  info: unknown;
+  /** Set when the host could not be reached: the status shown is the last one known. */
+  unreachable?: string;
+  [extra: string]: unknown;
+}
+
+export interface EventJson {
+  id: number;
+  session_id: string;
+  type: string;
+  detail: Record<string, unknown>;
+  created_at: string;
+}
+
+export interface SessionInfoJson extends SessionJson {
+  runtime_info: Record<string, string>;
+  events: EventJson[];
+}
+
+export interface SpawnRequest {
+  project: string;
+  prompt?: string;
+  branch?: string;
+  issue?: string;
+  agent?: string;
+}
+
+export interface SendResult {
+  id: string;
+  sent: true;
+  bytes: number;
+}
+
+export interface OutputResult {
+  id: string;
+  lines: number;
+  output: string;
+}
+
+export interface CleanupResult {
+  killed: string[];
+  purged: string[];
+}
+
+export interface ListResult {
+  sessions: SessionJson[];
+  /** When the statuses were checked (ISO 8601): the latest sweep, or now. */
+  checked_at: string;
+}
+
+export interface EnnioApi {
+  spawn(req: SpawnRequest): Promise<SessionJson>;
+  list(project?: string): Promise<ListResult>;
+  info(id: string): Promise<SessionInfoJson>;
+  send(id: string, message: string): Promise<SendResult>;
+  output(id: string, lines: number): Promise<OutputResult>;
+  /** Print new output as it comes, until `signal` aborts. */
+  follow(id: string, lines: number, onText: (text: string) => void, signal: AbortSignal): Promise<void>;
+  attachArgv(id: string): Promise<string[]>;
+  kill(id: string): Promise<SessionJson>;
+  restore(id: string): Promise<SessionJson>;
+  cleanup(purge: boolean): Promise<CleanupResult>;
+  close(): Promise<void>;
+}
+
+/** How errors cross the wire; `code` is one of src/core/errors.ts ErrorCode. */
+export interface WireError {
+  code: string;
+  message: string;
+  hint?: string;
+}

@@ -1,0 +1,181 @@
+/**
+ * EnnioApi over the orchestrator's Unix socket: what the CLI is when an orchestrator runs.
+ * Imports only node:http and light modules, so a command answered by the orchestrator
+ * starts in tens of milliseconds.
+ */
+import { randomBytes } from 'node:crypto';
+import { request, type IncomingMessage } from 'node:http';
+import { EnnioError, type ErrorCode } from '../core/errors.js';
+import type { CleanupResult, EnnioApi, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest, WireError } from './contract.js';
+import { BUILD_HEADER, CALLER_HEADER, encodeCaller, NDJSON, REQUEST_ID_HEADER, type WireCaller, type WireLine } from './wire.js';
+
+/** Nobody listens on the socket (never started, or killed): the caller may start one and retry. */
+export class ServerUnavailable extends Error {
+  constructor(readonly reason: string) {
+    super(`no orchestrator answers: ${reason}`);
+  }
+}
+
+/** The orchestrator is another build: the caller replaces it and retries. */
+export class ServerBuildMismatch extends Error {}
+
+function toError(e: WireError): EnnioError {
+  return new EnnioError(e.code as ErrorCode, e.message, e.hint ? { hint: e.hint } : undefined);
+}
+
+export interface HttpApiOptions {
+  socket: string;
+  caller: WireCaller;
+  build: string;
+  /** What a slow request waits for (the orchestrator's progress lines). */
+  onProgress?: (text: string) => void;
+}
+
+export class HttpApi implements EnnioApi {
+  private readonly callerHeader: string;
+
+  constructor(private readonly opts: HttpApiOptions) {
+    this.callerHeader = encodeCaller(opts.caller);
+  }
+
+  /** One request; its answer is NDJSON lines. `onText` receives streamed output lines. */
+  call<T>(method: string, path: string, body?: unknown, onText?: (text: string) => void, signal?: AbortSignal): Promise<T> {
+    const rid = randomBytes(8).toString('hex');
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const finish = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        process.off('SIGINT', onSigint);
+        fn();
+      };
+      // Ctrl-C: ask the orchestrator to stop this request (it rolls back as in-process
+      // would) and wait for its answer; a second Ctrl-C gives up at once.
+      let interrupted = false;
+      const onSigint = (): void => {
+        if (onText) {
+          interrupted = true;
+          req.destroy(); // a follow just ends
+          return;
+        }
+        if (interrupted) process.exit(130);
+        interrupted = true;
+        process.exitCode = 130;
+        const cancel = request({ socketPath: this.opts.socket, method: 'POST', path: `/api/v1/requests/${rid}/cancel` });
+        cancel.on('error', () => {});
+        cancel.end();
+      };
+      process.on('SIGINT', onSigint);
+      const req = request(
+        {
+          socketPath: this.opts.socket,
+          method,
+          path,
+          headers: {
+            accept: NDJSON,
+            [CALLER_HEADER]: this.callerHeader,
+            [BUILD_HEADER]: this.opts.build,
+            [REQUEST_ID_HEADER]: rid,
+            ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+          },
+        },
+        (res) =>
+          this.readAnswer<T>(res, onText).then(
+            (v) => finish(() => resolve(v)),
+            // A follow that we ended ourselves (Ctrl-C, abort) is a normal end, not an error.
+            (e: unknown) => finish(() => (onText && (interrupted || signal?.aborted) ? resolve(undefined as T) : reject(e))),
+          ),
+      );
+      signal?.addEventListener('abort', () => req.destroy(), { once: true });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (signal?.aborted || (onText && interrupted)) return finish(() => resolve(undefined as T));
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') return finish(() => reject(new ServerUnavailable(err.code ?? 'no socket')));
+        finish(() => reject(new EnnioError('SERVER_UNAVAILABLE', `the orchestrator went away while handling the request (${err.code ?? err.message})`, {
+          hint: 'check with `ennio status`; the next command starts a new orchestrator (its log: $ENNIO_HOME/logs/server.log)',
+        })));
+      });
+      req.end(payload);
+    });
+  }
+
+  private readAnswer<T>(res: IncomingMessage, onText?: (text: string) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (res.statusCode === 426) {
+        res.resume();
+        return reject(new ServerBuildMismatch('orchestrator of another build'));
+      }
+      let buffer = '';
+      let outcome: { result: unknown } | { error: WireError } | undefined;
+      const line = (text: string): void => {
+        if (!text) return;
+        const msg = JSON.parse(text) as WireLine;
+        if ('progress' in msg) this.opts.onProgress?.(msg.progress);
+        else if ('text' in msg) onText?.(msg.text);
+        else outcome = msg;
+      };
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          line(buffer.slice(0, nl));
+          buffer = buffer.slice(nl + 1);
+        }
+      });
+      res.on('end', () => {
+        line(buffer);
+        if (outcome && 'error' in outcome) reject(toError(outcome.error));
+        else if (outcome) resolve(outcome.result as T);
+        else if (onText) resolve(undefined as T);
+        else reject(new EnnioError('SERVER_UNAVAILABLE', 'the orchestrator ended the answer early', { hint: 'see $ENNIO_HOME/logs/server.log' }));
+      });
+      res.on('error', reject);
+      res.on('aborted', () => reject(new EnnioError('SERVER_UNAVAILABLE', 'the orchestrator closed the stream')));
+    });
+  }
+
+  spawn(req: SpawnRequest): Promise<SessionJson> {
+    return this.call('POST', '/api/v1/sessions', req);
+  }
+
+  list(project?: string): Promise<ListResult> {
+    return this.call('GET', `/api/v1/sessions${project ? `?project=${encodeURIComponent(project)}` : ''}`);
+  }
+
+  info(id: string): Promise<SessionInfoJson> {
+    return this.call('GET', `/api/v1/sessions/${encodeURIComponent(id)}`);
+  }
+
+  send(id: string, message: string): Promise<SendResult> {
+    return this.call('POST', `/api/v1/sessions/${encodeURIComponent(id)}/send`, { message });
+  }
+
+  output(id: string, lines: number): Promise<OutputResult> {
+    return this.call('GET', `/api/v1/sessions/${encodeURIComponent(id)}/output?lines=${lines}`);
+  }
+
+  async follow(id: string, lines: number, onText: (text: string) => void, signal: AbortSignal): Promise<void> {
+    await this.call('GET', `/api/v1/sessions/${encodeURIComponent(id)}/output?lines=${lines}&follow=1`, undefined, onText, signal);
+  }
+
+  async attachArgv(id: string): Promise<string[]> {
+    return (await this.call<{ argv: string[] }>('GET', `/api/v1/sessions/${encodeURIComponent(id)}/attach`)).argv;
+  }
+
+  kill(id: string): Promise<SessionJson> {
+    return this.call('DELETE', `/api/v1/sessions/${encodeURIComponent(id)}`);
+  }
+
+  restore(id: string): Promise<SessionJson> {
+    return this.call('POST', `/api/v1/sessions/${encodeURIComponent(id)}/restore`);
+  }
+
+  cleanup(purge: boolean): Promise<CleanupResult> {
+    return this.call('POST', '/api/v1/cleanup', { purge });
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

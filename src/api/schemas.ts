@@ -1,0 +1,84 @@
+/**
+ * Request and response schemas of the HTTP API (zod). The server validates requests with
+ * them and `ennio api schema` derives the OpenAPI document from them; src/api/contract.ts
+ * holds the matching plain types for the thin client, which must not load zod.
+ */
+import { z } from 'zod';
+
+const sessionId = z.string().min(1).max(128).describe('Session id, e.g. app-1a2b3c');
+
+export const sessionSchema = z.looseObject({
+  id: sessionId,
+  project: z.string(),
+  status: z.enum(['spawning', 'running', 'exited', 'killed', 'failed']),
+  agent: z.string(),
+  runtime_name: z.string(),
+  backend: z.string().describe("'local', 'ssh:tmux', 'ssh:tmate', 'ssh:remote_control', 'ssh:node'"),
+  host: z.string(),
+  branch: z.string(),
+  workspace_path: z.string(),
+  workspace_type: z.enum(['worktree', 'clone']),
+  repo_path: z.string(),
+  prompt: z.string().nullable(),
+  issue: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  exit_code: z.number().int().nullable(),
+  info: z.unknown(),
+  unreachable: z.string().optional().describe('Why the host could not be reached; the status shown is the last one known.'),
+});
+
+export const eventSchema = z.object({
+  id: z.number().int(),
+  session_id: z.string(),
+  type: z.string(),
+  detail: z.record(z.string(), z.unknown()),
+  created_at: z.string(),
+});
+
+export const sessionInfoSchema = sessionSchema.extend({
+  runtime_info: z.record(z.string(), z.string()),
+  events: z.array(eventSchema),
+});
+
+export const listSchema = z.object({ sessions: z.array(sessionSchema), checked_at: z.string() });
+
+export const spawnRequest = z.strictObject({
+  project: z.string().min(1),
+  prompt: z.string().optional(),
+  branch: z.string().optional(),
+  issue: z.string().optional(),
+  agent: z.string().optional(),
+});
+
+export const sendRequest = z.strictObject({ message: z.string() });
+export const sendResult = z.object({ id: z.string(), sent: z.literal(true), bytes: z.number().int() });
+export const outputResult = z.object({ id: z.string(), lines: z.number().int(), output: z.string() });
+export const cleanupRequest = z.strictObject({ purge: z.boolean().default(false) });
+export const cleanupResult = z.object({ killed: z.array(z.string()), purged: z.array(z.string()) });
+export const attachResult = z.object({ argv: z.array(z.string()) });
+
+export const errorSchema = z.object({
+  error: z.object({ code: z.string().describe('Stable code, e.g. UNKNOWN_SESSION'), message: z.string(), hint: z.string().optional() }),
+});
+
+export const healthSchema = z.object({ ok: z.literal(true), version: z.string(), build: z.string(), pid: z.number().int() });
+
+export const serverStatusSchema = z.object({
+  pid: z.number().int(),
+  version: z.string(),
+  build: z.string(),
+  started_at: z.string(),
+  uptime_s: z.number(),
+  socket: z.string(),
+  port: z.union([z.number().int(), z.string()]).describe('The TCP port, or why there is none'),
+  configs: z.array(z.string()),
+  hosts: z.array(z.object({ host: z.string(), state: z.string(), detail: z.string().optional() })),
+  sessions_watched: z.number().int(),
+  last_sweep: z.string().nullable(),
+  last_sweep_ms: z.number().nullable(),
+  sweep_interval_ms: z.number(),
+  idle_exit_ms: z.number(),
+});
+
+export const linesQuery = z.coerce.number().int().min(1).max(100_000).default(50);

@@ -1,0 +1,86 @@
+/**
+ * Which EnnioApi a command talks to: the orchestrator over its socket (started on demand),
+ * or the session manager in this process (--no-server, ENNIO_NO_SERVER=1,
+ * server.autostart: false with none running). Both answer identically.
+ */
+import type { EnnioApi } from '../api/contract.js';
+import { BUILD } from '../core/version.js';
+import type { GlobalOptions } from './context.js';
+import { homeAndSocket, startDetached, stopServer } from './server-link.js';
+
+export function noServerWanted(g: GlobalOptions): boolean {
+  return g.noServer === true || process.env['ENNIO_NO_SERVER'] === '1';
+}
+
+async function inProcess(g: GlobalOptions): Promise<EnnioApi> {
+  const [{ createContext }, { InProcessApi }] = await Promise.all([import('./context.js'), import('../api/in-process.js')]);
+  const ctx = createContext(g);
+  return new InProcessApi(ctx, () => ctx.close());
+}
+
+/** Whether the config lets the CLI start an orchestrator (a broken config: no, so the in-process error shows). */
+async function autostartAllowed(g: GlobalOptions): Promise<boolean> {
+  const [{ discoverConfig }, { loadConfig }] = await Promise.all([import('../config/discover.js'), import('../config/load.js')]);
+  try {
+    const path = discoverConfig({ cwd: process.cwd(), ...(g.config ? { explicit: g.config } : {}) });
+    return loadConfig(path).config.server.autostart;
+  } catch {
+    return false;
+  }
+}
+
+async function viaServer(g: GlobalOptions): Promise<EnnioApi> {
+  const { HttpApi, ServerBuildMismatch, ServerUnavailable } = await import('../api/http-client.js');
+  const { socket } = homeAndSocket();
+  const http = new HttpApi({
+    socket,
+    build: BUILD,
+    caller: { cwd: process.cwd(), env: { ...process.env }, ...(g.config ? { config: g.config } : {}) },
+    onProgress: (text) => {
+      if (process.stderr.isTTY && !g.json) process.stderr.write(`\r\x1b[2K${text}`);
+    },
+  });
+  let fallback: EnnioApi | undefined;
+  const recover = async (err: unknown): Promise<'retry' | 'local'> => {
+    if (err instanceof ServerBuildMismatch) {
+      await stopServer();
+      await startDetached(g.config);
+      return 'retry';
+    }
+    if (err instanceof ServerUnavailable) {
+      if (!(await autostartAllowed(g))) return 'local';
+      await startDetached(g.config);
+      return 'retry';
+    }
+    throw err;
+  };
+  return new Proxy(http, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function' || prop === 'call') return value;
+      return async (...args: unknown[]) => {
+        if (fallback) return (fallback as unknown as Record<string, (...a: unknown[]) => unknown>)[prop as string]!(...args);
+        try {
+          return await (value as (...a: unknown[]) => unknown).apply(target, args);
+        } catch (err) {
+          const next = await recover(err);
+          if (next === 'local') {
+            fallback = await inProcess(g);
+            return (fallback as unknown as Record<string, (...a: unknown[]) => unknown>)[prop as string]!(...args);
+          }
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        }
+      };
+    },
+  }) as EnnioApi;
+}
+
+/** Runs a command body with the right API and always releases it. */
+export async function withApi(g: GlobalOptions, body: (api: EnnioApi) => Promise<void>): Promise<void> {
+  const api = noServerWanted(g) ? await inProcess(g) : await viaServer(g);
+  try {
+    await body(api);
+  } finally {
+    await api.close();
+  }
+}

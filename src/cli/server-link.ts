@@ -1,0 +1,82 @@
+/**
+ * Finding, starting and replacing the orchestrator for this $ENNIO_HOME, from the CLI's
+ * side. Like Gradle's and Bazel's daemons: the first command starts one in the background,
+ * so every later command is a thin client of a warm process.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { request } from 'node:http';
+import { EnnioError } from '../core/errors.js';
+import { ennioHome, serverFiles, serverSocketPath } from '../core/home.js';
+
+export function homeAndSocket(): { home: string; socket: string } {
+  const home = ennioHome(process.env);
+  return { home, socket: serverSocketPath(home) };
+}
+
+/** Whether something accepts connections on the socket. */
+export function socketAccepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Start an orchestrator in the background and wait until it accepts connections. */
+export async function startDetached(config: string | undefined, waitMs = 60_000): Promise<void> {
+  const { home, socket } = homeAndSocket();
+  const log = serverFiles(home).log;
+  mkdirSync(dirname(log), { recursive: true, mode: 0o700 });
+  const fd = openSync(log, 'a', 0o600);
+  // Its environment is this shell's: the default for TCP clients. Each socket request brings its own.
+  const child = spawn(process.execPath, [process.argv[1]!, 'start', '--foreground', ...(config ? ['-c', config] : [])], {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, ENNIO_SERVER_CHILD: '1' },
+  });
+  closeSync(fd);
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  child.unref();
+  const deadline = Date.now() + waitMs;
+  for (let delay = 10; Date.now() < deadline; delay = Math.min(delay * 2, 100)) {
+    if (await socketAccepts(socket)) return;
+    // It lost a race with another starter: that one's socket will appear; keep waiting.
+    if (exited !== undefined && exited !== 0 && !(await socketAccepts(socket))) {
+      const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-3).join('\n');
+      if (!/already runs/.test(tail)) {
+        throw new EnnioError('SERVER_UNAVAILABLE', `the orchestrator did not start (exit ${exited}): ${tail}`, { hint: `see ${log}, or run with --no-server` });
+      }
+    }
+    await pause(delay);
+  }
+  throw new EnnioError('SERVER_UNAVAILABLE', `the orchestrator did not answer on ${socket} within ${waitMs / 1000} s`, { hint: `see ${log}, or run with --no-server` });
+}
+
+/** Ask the orchestrator to stop and wait until it is gone. False when none was running. */
+export async function stopServer(waitMs = 30_000): Promise<boolean> {
+  const { socket } = homeAndSocket();
+  const answered = await new Promise<boolean>((resolve) => {
+    const req = request({ socketPath: socket, method: 'POST', path: '/api/v1/server/stop' }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(true));
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+  if (!answered) return false;
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    if (!(await socketAccepts(socket))) return true;
+    await pause(25);
+  }
+  throw new EnnioError('SERVER_UNAVAILABLE', `the orchestrator on ${socket} did not stop within ${waitMs / 1000} s`);
+}

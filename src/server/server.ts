@@ -1,0 +1,178 @@
+/**
+ * `ennio start`: the orchestrator. It serves the API on a 0600 Unix socket in $ENNIO_HOME
+ * (the CLI) and on TCP `port` (the dashboard, other tools; bearer token), keeps SSH
+ * connections and ennio-node tunnels warm between commands, sweeps every session each
+ * sweep_interval, and exits after idle_exit with no running session and no client.
+ */
+import { randomBytes, createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { dirname } from 'node:path';
+import type { Caller } from '../cli/context.js';
+import type { EnnioConfig } from '../config/schema.js';
+import { EnnioError } from '../core/errors.js';
+import { serverFiles, serverSocketPath } from '../core/home.js';
+import { withEnv } from '../core/request-env.js';
+import { BUILD, VERSION } from '../core/version.js';
+import { defaultSshRegistry } from '../host/ssh/registry.js';
+import { openStore } from '../store/db.js';
+import { ContextPool } from './contexts.js';
+import { createHandler, type HandlerDeps } from './http-handler.js';
+import { acquireLock } from './instance-lock.js';
+import { Lifecycle } from './lifecycle.js';
+import type { Logger } from './log.js';
+import type { ServerFacts } from './routes.js';
+
+const DEFAULTS = { sweepMs: 2000, idleMs: 3 * 3_600_000 };
+
+export interface ServerOptions {
+  home: string;
+  /** The caller that started it: TCP requests run with its config and environment. */
+  caller: Caller;
+  log: Logger;
+}
+
+export interface RunningServer {
+  socket: string;
+  port: number | string;
+  stopped: Promise<void>;
+  stop(): Promise<void>;
+}
+
+function listenUnix(server: Server, path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  rmSync(path, { force: true }); // left by an orchestrator that died; we hold the lock now
+  // umask, not a chmod after listen: the socket is never reachable by others, not even briefly.
+  const old = process.umask(0o177);
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).finally(() => process.umask(old));
+}
+
+function listenTcp(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}
+
+/** The TCP bearer token: api_token from the config, else one generated once and kept 0600 in $ENNIO_HOME. */
+function tcpToken(home: string, config: EnnioConfig | undefined): string {
+  if (config?.api_token) return config.api_token;
+  const file = `${home}/api-token`;
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    const token = randomBytes(24).toString('base64url');
+    writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+    return token;
+  }
+}
+
+export async function runServer(opts: ServerOptions): Promise<RunningServer> {
+  const { home, log } = opts;
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const files = serverFiles(home);
+  const lock = acquireLock(files.lock);
+  const socket = serverSocketPath(home);
+  if (!lock.ok) {
+    throw new EnnioError('SESSION_STATE', `an orchestrator already runs for ${home} (pid ${lock.holder.pid}, socket ${socket})`, {
+      hint: 'stop it with `ennio stop`, or see it with `ennio server status`',
+    });
+  }
+  const releaseLock = lock.release;
+  const startedAt = Date.now();
+  const store = openStore(home);
+  const pool = new ContextPool(store, home);
+  let defaultConfig: EnnioConfig | undefined;
+  try {
+    defaultConfig = withEnv(opts.caller.env, () => pool.get(opts.caller).config);
+  } catch (err) {
+    log.warn('no usable config where the orchestrator started; TCP stays off until one is given', { error: err instanceof Error ? err.message : String(err) });
+  }
+  const sweepMs = (): number => defaultConfig?.server.sweep_interval ?? DEFAULTS.sweepMs;
+  const idleMs = defaultConfig?.server.idle_exit ?? DEFAULTS.idleMs;
+  let lastClient = Date.now();
+  const streams = { count: 0 };
+  let port: number | string = 'off';
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+
+  const lifecycle = new Lifecycle(pool, sweepMs, log, () => {
+    if (Date.now() - lastClient > idleMs && streams.count === 0 && lifecycle.runningCount() === 0) {
+      log.info('idle: no running session and no client', { idle_exit_ms: idleMs });
+      void stop();
+    }
+  });
+  const facts: ServerFacts = {
+    health: () => ({ ok: true, version: VERSION, build: BUILD, pid: process.pid }),
+    status: () => ({
+      pid: process.pid, version: VERSION, build: BUILD, started_at: new Date(startedAt).toISOString(),
+      uptime_s: Math.round((Date.now() - startedAt) / 1000), socket, port,
+      configs: pool.configs().map((c) => c.configPath), hosts: defaultSshRegistry.summary(),
+      sessions_watched: lifecycle.watchedCount(),
+      last_sweep: lifecycle.lastSweep ? new Date(lifecycle.lastSweep.at).toISOString() : null,
+      last_sweep_ms: lifecycle.lastSweep?.ms ?? null, sweep_interval_ms: sweepMs(), idle_exit_ms: idleMs,
+    }),
+    stop: () => void stop(),
+  };
+  const token = tcpToken(home, defaultConfig);
+  const deps: HandlerDeps = {
+    pool, lifecycle, events: store.events, log, build: BUILD, server: facts,
+    defaultCaller: () => opts.caller,
+    tokenDigest: () => createHash('sha256').update(token).digest(),
+    inflight: new Map(), streams,
+    touch: () => (lastClient = Date.now()),
+  };
+  const unixServer = createServer({ maxHeaderSize: 1024 * 1024 }, createHandler(deps, 'unix'));
+  const tcpServer = createServer(createHandler(deps, 'tcp'));
+  try {
+    await listenUnix(unixServer, socket);
+  } catch (err) {
+    releaseLock();
+    store.close();
+    throw err;
+  }
+  chmodSync(socket, 0o600);
+  if (defaultConfig) {
+    try {
+      port = await listenTcp(tcpServer, defaultConfig.server.host, defaultConfig.port);
+    } catch (err) {
+      port = `unavailable (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+      log.warn('TCP port unavailable; the API stays on the Unix socket', { port: defaultConfig.port, error: (err as Error).message });
+    }
+  }
+  writeFileSync(files.state, `${JSON.stringify({ pid: process.pid, version: VERSION, build: BUILD, socket, port, started_at: new Date(startedAt).toISOString() })}\n`, { mode: 0o600 });
+  lifecycle.start();
+  log.info('orchestrator started', { pid: process.pid, version: VERSION, build: BUILD, socket, port, sweep_interval_ms: sweepMs() });
+
+  async function stop(): Promise<void> {
+    stopping ??= (async () => {
+      log.info('stopping');
+      lifecycle.stop();
+      for (const c of deps.inflight.values()) c.abort();
+      unixServer.closeAllConnections();
+      tcpServer.closeAllConnections();
+      await Promise.all([new Promise((r) => unixServer.close(r)), new Promise((r) => tcpServer.close(r))]);
+      const { closeAllRemote } = await import('../strategies/remote.js');
+      await closeAllRemote().catch((err: unknown) => log.warn('closing remote connections failed', { error: String(err) }));
+      rmSync(files.state, { force: true });
+      rmSync(socket, { force: true });
+      releaseLock();
+      store.close();
+      log.info('stopped');
+      resolveStopped();
+    })();
+    return stopping;
+  }
+  return { socket, port, stopped, stop };
+}
