@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { EnnioError } from '../core/errors.js';
+import { EnnioError, isEnnioError, type ErrorCode } from '../core/errors.js';
 import type { GlobalOptions } from './context.js';
 import { printJson } from './output.js';
 import { withContext } from './run.js';
@@ -40,6 +40,14 @@ export function newLines(prev: string[], next: string[]): string[] {
     }
   }
   return next;
+}
+
+/** Failures of the link that a later attempt can get past (a host key or login refusal cannot). */
+const LINK_ERRORS: ReadonlySet<ErrorCode> = new Set(['SSH_CONNECT', 'SSH_CHANNEL', 'NODE_UNAVAILABLE']);
+
+/** Capped backoff between attempts while the link is down: 1, 2, 4, 7, 10 s. */
+function retryDelayMs(failures: number): number {
+  return [1000, 2000, 4000, 7000, 10_000][Math.min(failures, 5) - 1] ?? 10_000;
 }
 
 function parseLines(value: string): number {
@@ -80,10 +88,22 @@ export function registerDriveCommands(program: Command, globals: () => GlobalOpt
         let stop = false;
         process.once('SIGINT', () => (stop = true));
         process.once('SIGTERM', () => (stop = true));
+        let failures = 0;
         while (!stop) {
-          await new Promise((r) => setTimeout(r, 300));
+          await new Promise((r) => setTimeout(r, failures === 0 ? 300 : retryDelayMs(failures)));
           if (stop) break;
-          const next = await ctx.manager.logs(id, Math.max(lines, 200));
+          let next: string;
+          try {
+            next = await ctx.manager.logs(id, Math.max(lines, 200));
+          } catch (err) {
+            // A cut link is not the end of a follow: say so, and keep asking until it is back.
+            if (!isEnnioError(err) || !LINK_ERRORS.has(err.code)) throw err;
+            failures += 1;
+            process.stderr.write(`logs: ${err.message}; retrying in ${Math.round(retryDelayMs(failures) / 1000)} s…\n`);
+            continue;
+          }
+          if (failures > 0) process.stderr.write('logs: connection is back; resuming\n');
+          failures = 0;
           const fresh = newLines(text.split('\n'), next.split('\n'));
           if (fresh.length) process.stdout.write(`${fresh.join('\n')}\n`);
           text = next;

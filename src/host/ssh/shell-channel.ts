@@ -120,6 +120,7 @@ export class ShellChannel {
 
   private feed(stream: 'out' | 'err', chunk: Buffer): void {
     const running = this.running;
+    this.conn.heard();
     if (!running) return; // output after a frame ended (a background process): nobody asked for it
     running.parser.push(stream, chunk);
     const result = running.parser.result();
