@@ -50,8 +50,8 @@ export class ChannelPool {
     this.refusalBudgetMs = options.refusalBudgetMs ?? conn.target.connectionTimeoutMs;
     // ssh2 may report the connection's close before its channels' closes: retire every
     // channel at once so no operation is handed a channel of the dead connection.
-    this.offDrop = conn.onDrop(() => {
-      for (const c of [...this.live]) c.destroy();
+    this.offDrop = conn.onDrop((why) => {
+      for (const c of [...this.live]) c.destroy(why);
     });
   }
 

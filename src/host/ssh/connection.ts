@@ -194,7 +194,7 @@ export class SshConnection {
           endChain(fresh);
           return;
         }
-        this.lose(old, new EnnioError('SSH_CONNECT', `connection to ${this.name} stopped answering (${secs(quiet)} s) while a new connection works`, {
+        this.lose(old, new EnnioError('SSH_CONNECT', `connection to ${this.name} stopped answering for ${secs(quiet)} s; a new connection works`, {
           hint: 'the command may or may not have run; the next operation uses the new connection',
         }));
         this.adopt(fresh);
