@@ -173,10 +173,12 @@ describe.skipIf(skip)('an unreachable host', () => {
     await w.sshd.stop();
     const res = w.run(['status', '--json']);
     expect(res.code).toBe(0);
-    const seen = (JSON.parse(res.stdout) as Array<Session & { unreachable?: string }>).find((x) => x.id === s.id);
+    const seen = (JSON.parse(res.stdout) as Array<Session & { unreachable?: string; unreachable_reason?: string }>).find((x) => x.id === s.id);
     expect(seen?.status).toBe('running');
     expect(seen?.unreachable).toBeTruthy();
-    expect(w.run(['status']).stdout).toContain('running (unreachable)');
+    // (stop() also removed the client key, so the reason is the key, not the network.)
+    expect(seen?.unreachable_reason).toBeTruthy();
+    expect(w.run(['status']).stdout).toContain(`running (unreachable: ${seen?.unreachable_reason})`);
     const send = w.run(['send', s.id, 'hello?']);
     expect(send.code).toBe(5);
     // The agent itself never noticed: its tmux session (on this same machine) is alive.

@@ -78,8 +78,8 @@ export interface EnnioApi {
   info(id: string): Promise<SessionInfoJson>;
   send(id: string, message: string): Promise<SendResult>;
   output(id: string, lines: number): Promise<OutputResult>;
-  /** Print new output as it comes, until `signal` aborts. */
-  follow(id: string, lines: number, onText: (text: string) => void, signal: AbortSignal): Promise<void>;
+  /** Print new output as it comes, until `signal` aborts; `onNotice` hears about a cut link and its recovery. */
+  follow(id: string, lines: number, onText: (text: string) => void, signal: AbortSignal, onNotice?: (text: string) => void): Promise<void>;
   attachArgv(id: string): Promise<string[]>;
   kill(id: string): Promise<SessionJson>;
   restore(id: string): Promise<SessionJson>;

@@ -39,7 +39,7 @@ export class HttpApi implements EnnioApi {
   }
 
   /** One request; its answer is NDJSON lines. `onText` receives streamed output lines. */
-  call<T>(method: string, path: string, body?: unknown, onText?: (text: string) => void, signal?: AbortSignal): Promise<T> {
+  call<T>(method: string, path: string, body?: unknown, onText?: (text: string) => void, signal?: AbortSignal, onNotice?: (text: string) => void): Promise<T> {
     const rid = randomBytes(8).toString('hex');
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
@@ -81,7 +81,7 @@ export class HttpApi implements EnnioApi {
           },
         },
         (res) =>
-          this.readAnswer<T>(res, onText).then(
+          this.readAnswer<T>(res, onText, onNotice).then(
             (v) => finish(() => resolve(v)),
             // A follow that we ended ourselves (Ctrl-C, abort) is a normal end, not an error.
             (e: unknown) => finish(() => (onText && (interrupted || signal?.aborted) ? resolve(undefined as T) : reject(e))),
@@ -99,7 +99,7 @@ export class HttpApi implements EnnioApi {
     });
   }
 
-  private readAnswer<T>(res: IncomingMessage, onText?: (text: string) => void): Promise<T> {
+  private readAnswer<T>(res: IncomingMessage, onText?: (text: string) => void, onNotice?: (text: string) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (res.statusCode === 426) {
         res.resume();
@@ -112,6 +112,7 @@ export class HttpApi implements EnnioApi {
         const msg = JSON.parse(text) as WireLine;
         if ('progress' in msg) this.opts.onProgress?.(msg.progress);
         else if ('text' in msg) onText?.(msg.text);
+        else if ('notice' in msg) onNotice?.(msg.notice);
         else outcome = msg;
       };
       res.setEncoding('utf8');
@@ -155,8 +156,8 @@ export class HttpApi implements EnnioApi {
     return this.call('GET', `/api/v1/sessions/${encodeURIComponent(id)}/output?lines=${lines}`);
   }
 
-  async follow(id: string, lines: number, onText: (text: string) => void, signal: AbortSignal): Promise<void> {
-    await this.call('GET', `/api/v1/sessions/${encodeURIComponent(id)}/output?lines=${lines}&follow=1`, undefined, onText, signal);
+  async follow(id: string, lines: number, onText: (text: string) => void, signal: AbortSignal, onNotice?: (text: string) => void): Promise<void> {
+    await this.call('GET', `/api/v1/sessions/${encodeURIComponent(id)}/output?lines=${lines}&follow=1`, undefined, onText, signal, onNotice);
   }
 
   async attachArgv(id: string): Promise<string[]> {

@@ -44,8 +44,8 @@ export class InProcessApi implements EnnioApi {
     return { id, lines, output: await this.ctx.manager.logs(id, lines) };
   }
 
-  follow(id: string, lines: number, onText: (text: string) => void, signal: AbortSignal): Promise<void> {
-    return followOutput((n) => this.ctx.manager.logs(id, n), lines, onText, signal);
+  follow(id: string, lines: number, onText: (text: string) => void, signal: AbortSignal, onNotice?: (text: string) => void): Promise<void> {
+    return followOutput((n) => this.ctx.manager.logs(id, n), lines, onText, signal, onNotice);
   }
 
   attachArgv(id: string): Promise<string[]> {

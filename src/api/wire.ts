@@ -69,4 +69,4 @@ export function httpStatusFor(code: string): number {
   }
 }
 
-export type WireLine = { progress: string } | { result: unknown } | { error: WireError } | { text: string };
+export type WireLine = { progress: string } | { result: unknown } | { error: WireError } | { text: string } | { notice: string };

@@ -4,6 +4,7 @@
  * server.autostart: false with none running). Both answer identically.
  */
 import type { EnnioApi } from '../api/contract.js';
+import { silentSink, stderrSink, withProgressSink } from '../core/progress.js';
 import { BUILD } from '../core/version.js';
 import type { GlobalOptions } from './context.js';
 import { homeAndSocket, startDetached, stopServer } from './server-link.js';
@@ -36,9 +37,8 @@ async function viaServer(g: GlobalOptions): Promise<EnnioApi> {
     socket,
     build: BUILD,
     caller: { cwd: process.cwd(), env: { ...process.env }, ...(g.config ? { config: g.config } : {}) },
-    onProgress: (text) => {
-      if (process.stderr.isTTY && !g.json) process.stderr.write(`\r\x1b[2K${text}`);
-    },
+    // --json output is for programs: no "waiting for…" lines, not even on stderr.
+    onProgress: g.json ? silentSink : stderrSink,
   });
   let fallback: EnnioApi | undefined;
   const recover = async (err: unknown): Promise<'retry' | 'local'> => {
@@ -77,10 +77,13 @@ async function viaServer(g: GlobalOptions): Promise<EnnioApi> {
 
 /** Runs a command body with the right API and always releases it. */
 export async function withApi(g: GlobalOptions, body: (api: EnnioApi) => Promise<void>): Promise<void> {
-  const api = noServerWanted(g) ? await inProcess(g) : await viaServer(g);
-  try {
-    await body(api);
-  } finally {
-    await api.close();
-  }
+  const run = async (): Promise<void> => {
+    const api = noServerWanted(g) ? await inProcess(g) : await viaServer(g);
+    try {
+      await body(api);
+    } finally {
+      await api.close();
+    }
+  };
+  return g.json ? withProgressSink(silentSink, run) : run();
 }

@@ -73,7 +73,7 @@ export function registerDriveCommands(program: Command, globals: () => GlobalOpt
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         try {
-          await api.follow(id, lines, (text) => process.stdout.write(text), stop.signal);
+          await api.follow(id, lines, (text) => process.stdout.write(text), stop.signal, (notice) => process.stderr.write(`${notice}\n`));
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

@@ -15,7 +15,7 @@ function sessionsTable(sessions: SessionJson[]): string {
   if (sessions.length === 0) return 'no sessions';
   return table(
     ['ID', 'PROJECT', 'STATUS', 'AGENT', 'HOST', 'BRANCH', 'CREATED'],
-    sessions.map((s) => [s.id, s.project, colorStatus(s.unreachable ? `${s.status} (unreachable)` : s.status), s.agent, s.host, s.branch, age(s.created_at)]),
+    sessions.map((s) => [s.id, s.project, colorStatus(s.unreachable ? `${s.status} (unreachable: ${s.unreachable_reason ?? 'error'})` : s.status), s.agent, s.host, s.branch, age(s.created_at)]),
   );
 }
 
@@ -58,7 +58,8 @@ export function registerSessionCommands(program: Command, globals: () => GlobalO
         const events = s.events;
         if (globals().json) return printJson(s);
         const rows: Array<[string, string]> = [
-          ['id', s.id], ['project', s.project], ['status', colorStatus(s.status) + (s.unreachable ? ` (host unreachable: ${s.unreachable})` : '')],
+          ['id', s.id], ['project', s.project], ['status', colorStatus(s.status) + (s.unreachable ? ` (unreachable: ${s.unreachable_reason ?? 'error'})` : '')],
+          ...(s.unreachable ? ([['unreachable', s.unreachable]] as Array<[string, string]>) : []),
           ['agent', s.agent], ['runtime', s.runtime_name], ['backend', s.backend], ['host', s.host], ['branch', s.branch],
           ['workspace', s.workspace_path], ['created', `${s.created_at} (${age(s.created_at)})`],
           ...(s.issue ? ([['issue', s.issue]] as Array<[string, string]>) : []),

@@ -10,6 +10,7 @@ import { InProcessApi, publicSession } from '../api/in-process.js';
 import { BUILD_HEADER, CALLER_HEADER, decodeCaller, httpStatusFor, NDJSON, REQUEST_ID_HEADER } from '../api/wire.js';
 import type { Caller } from '../cli/context.js';
 import { EnnioError } from '../core/errors.js';
+import { silentSink, withProgressSink } from '../core/progress.js';
 import { withEnv } from '../core/request-env.js';
 import type { ContextPool, PooledContext } from './contexts.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -154,7 +155,7 @@ async function handle(deps: HandlerDeps, transport: 'unix' | 'tcp', req: Incomin
         if (!ndjson && !res.headersSent) res.writeHead(200, { 'content-type': `${NDJSON}; charset=utf-8`, 'cache-control': 'no-store' });
         deps.streams.count++;
         try {
-          await produce((text) => writeLine({ text }));
+          await produce((text) => writeLine({ text }), (notice) => writeLine({ notice }));
         } finally {
           deps.streams.count--;
         }
@@ -162,7 +163,9 @@ async function handle(deps: HandlerDeps, transport: 'unix' | 'tcp', req: Incomin
       server: deps.server,
     };
     const env = pooled?.env ?? caller.env;
-    const result = await withEnv(env, () => matched.route.handle(routeCtx), abort.signal);
+    // What a slow request waits for reaches a CLI client as {progress} lines.
+    const sink = ndjson ? (text: string): void => writeLine({ progress: text }) : silentSink;
+    const result = await withEnv(env, () => withProgressSink(sink, () => matched.route.handle(routeCtx)), abort.signal);
     if (ndjson) {
       if (result !== undefined) writeLine({ result });
       res.end();

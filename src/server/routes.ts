@@ -20,7 +20,7 @@ export interface RouteContext {
   changed(): void;
   signal: AbortSignal;
   /** Stream lines of output (NDJSON {text}) until the client goes away. */
-  stream(onText: (write: (text: string) => void) => Promise<void>): Promise<void>;
+  stream(onText: (write: (text: string) => void, notice: (text: string) => void) => Promise<void>): Promise<void>;
   server: ServerFacts;
 }
 
@@ -105,7 +105,7 @@ export const ROUTES: Route[] = [
       const id = c.params['id']!;
       const n = lines(c.query);
       if (c.query.get('follow') !== '1' && c.query.get('follow') !== 'true') return c.api().output(id, n);
-      await c.stream((write) => c.api().follow(id, n, write, c.signal));
+      await c.stream((write, notice) => c.api().follow(id, n, write, c.signal, notice));
       return undefined;
     },
   },

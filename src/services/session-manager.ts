@@ -15,6 +15,7 @@ import type { SessionRecord, SessionRepo, SessionStatus } from '../store/session
 import type { Backend, RuntimeHandle } from '../strategies/types.js';
 import type { Backends } from './backends.js';
 import { Interrupt } from './interrupt.js';
+import { unreachableFrom, type Unreachable } from './unreachable.js';
 import { agentNameFor, assertAgentInstalled, launchAgent, prepareWorkspace, repoPathFor, rollback, type Undo } from './launch.js';
 
 /** Statuses from which `session restore` relaunches the agent. */
@@ -51,10 +52,8 @@ export interface SpawnOptions {
   agent?: string;
 }
 
-export interface SessionView extends SessionRecord {
-  /** Set when the host could not be reached: the stored status is shown unchanged. */
-  unreachable?: string;
-}
+/** Set when the host could not be reached (the stored status is shown unchanged), with why. */
+export interface SessionView extends SessionRecord, Partial<Unreachable> {}
 
 export class SessionManager {
   constructor(
@@ -169,7 +168,7 @@ export class SessionManager {
       state = await (await this.backendOf(record)).runtime.liveness(handleOf(record));
     } catch (err) {
       // A dead connection is not a dead session: report it, change nothing.
-      return { ...record, unreachable: err instanceof Error ? err.message : String(err) };
+      return { ...record, ...unreachableFrom(err) };
     }
     if (state === 'running') return record;
     this.sessions.update(record.id, { status: 'exited' });

@@ -50,8 +50,8 @@ export class ChannelPool {
     this.refusalBudgetMs = options.refusalBudgetMs ?? conn.target.connectionTimeoutMs;
     // ssh2 may report the connection's close before its channels' closes: retire every
     // channel at once so no operation is handed a channel of the dead connection.
-    this.offDrop = conn.onDrop(() => {
-      for (const c of [...this.live]) c.destroy();
+    this.offDrop = conn.onDrop((why) => {
+      for (const c of [...this.live]) c.destroy(why);
     });
   }
 
@@ -60,22 +60,47 @@ export class ChannelPool {
     return this.live.size;
   }
 
-  async run(spec: Omit<FrameSpec, 'timeoutSeconds'> & { timeoutMs?: number }, what: string): Promise<ExecResult> {
-    let channel = await this.acquire();
-    // A channel can die between being handed over and being used (a drop noticed in
-    // between); nothing was sent on it yet, so taking another one is safe.
-    while (channel.dead) channel = await this.acquire();
-    try {
-      return await channel.exec(spec, what);
-    } finally {
-      this.release(channel);
-    }
+  /** One command, connect included, under the connection's deadline (SshConnection.operation). */
+  run(spec: Omit<FrameSpec, 'timeoutSeconds'> & { timeoutMs?: number }, what: string): Promise<ExecResult> {
+    return this.conn.operation(what, async (signal) => {
+      let channel = await this.acquire(signal);
+      // A channel can die between being handed over and being used (a drop noticed in
+      // between); nothing was sent on it yet, so taking another one is safe.
+      while (channel.dead) channel = await this.acquire(signal);
+      // The deadline passed while we queued: the caller was told it failed, so it must not run.
+      if (signal.aborted) {
+        this.release(channel);
+        throw signal.reason;
+      }
+      try {
+        return await channel.exec(spec, what);
+      } finally {
+        this.release(channel);
+      }
+    });
   }
 
-  private acquire(): Promise<ShellChannel> {
+  private acquire(signal: AbortSignal): Promise<ShellChannel> {
     if (this.closed) return Promise.reject(new EnnioError('SSH_CONNECT', `connection to ${this.conn.label} was closed`));
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
     return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
+      const waiter: Waiter = {
+        resolve: (c) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(c);
+        },
+        reject: (e) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      const onAbort = (): void => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(signal.reason as Error);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
       this.pump();
     });
   }

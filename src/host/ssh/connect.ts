@@ -17,6 +17,8 @@ export interface ConnectOptions {
   deadline?: number;
   warn: (message: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Abandon the attempt (the owner closed): the half-open client is destroyed at once. */
+  signal?: AbortSignal;
 }
 
 export interface ConnectedChain {
@@ -58,7 +60,8 @@ async function connectOne(
   const hopAuth = role === 'target' || target.auth?.type !== 'password' ? target.auth : undefined;
   const plan = await buildAuthPlan({ ...hop, ...(hopAuth ? { auth: hopAuth } : {}) }, opts.env);
   const tried: string[] = [];
-  const remaining = Math.max(1, deadline - Date.now());
+  const startedAt = Date.now();
+  const remaining = Math.max(1, deadline - startedAt);
   const isTarget = role === 'target';
   const config: ConnectConfig = {
     host: hop.host,
@@ -100,11 +103,16 @@ async function connectOne(
     client.on('error', (err: ErrorWithLevel) => {
       // ssh2 reports an agent that failed to sign as an error but then goes on with the next method.
       if (err.level === 'agent') return;
-      fail(classify(err, label, role, guard.refusal(), tried, target.connectionTimeoutMs));
+      const attempt = { name: isTarget ? target.alias || hop.host : hop.host, label, role, waitedMs: Date.now() - startedAt, timeoutMs: target.connectionTimeoutMs };
+      fail(classify(err, attempt, guard.refusal(), tried));
     });
     client.once('close', () => {
       fail(guard.refusal() ?? new EnnioError('SSH_CONNECT', `connection to ${role} ${label} closed during the handshake`));
     });
+    const onAbort = (): void => fail(new EnnioError('SSH_CONNECT', `connecting to ${role} ${label} was abandoned`));
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    client.once('ready', () => opts.signal?.removeEventListener('abort', onAbort));
     try {
       client.connect(config);
     } catch (cause) {
@@ -113,7 +121,19 @@ async function connectOne(
   });
 }
 
-function classify(err: ErrorWithLevel, label: string, role: string, refusal: EnnioError | undefined, tried: string[], timeoutMs: number): EnnioError {
+const secs = (ms: number): number => Math.max(1, Math.round(ms / 1000));
+
+interface Attempt {
+  /** The host as the project names it, for people. */
+  name: string;
+  label: string;
+  role: string;
+  waitedMs: number;
+  timeoutMs: number;
+}
+
+function classify(err: ErrorWithLevel, attempt: Attempt, refusal: EnnioError | undefined, tried: string[]): EnnioError {
+  const { name, label, role, waitedMs, timeoutMs } = attempt;
   if (refusal) return refusal;
   switch (err.level) {
     case 'client-authentication':
@@ -122,9 +142,9 @@ function classify(err: ErrorWithLevel, label: string, role: string, refusal: Enn
         hint: 'check ssh_config.username and ssh_config.auth, and that the public key is in ~/.ssh/authorized_keys on the host',
       });
     case 'client-timeout':
-      return new EnnioError('SSH_CONNECT', `timed out after ${timeoutMs} ms connecting to ${role} ${label}`, {
+      return new EnnioError('SSH_CONNECT', `no answer from ${name} for ${secs(waitedMs)} s (connection_timeout ${secs(timeoutMs)} s) while connecting to ${role} ${label}`, {
         cause: err,
-        hint: 'check that the host is reachable, or raise ssh_config.connection_timeout',
+        hint: `check that ${name} is reachable (network, VPN, sshd), or raise ssh_config.connection_timeout`,
       });
     case 'client-socket': {
       const why = err.code === 'ECONNREFUSED' ? 'connection refused' : err.code === 'ENOTFOUND' ? 'host name not found' : err.message;

@@ -120,17 +120,25 @@ export class ShellChannel {
 
   private feed(stream: 'out' | 'err', chunk: Buffer): void {
     const running = this.running;
+    this.conn.heard();
     if (!running) return; // output after a frame ended (a background process): nobody asked for it
     running.parser.push(stream, chunk);
     const result = running.parser.result();
     if (result) running.resolve({ code: result.code, stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8') });
   }
 
-  private onClosed(): void {
+  private onClosed(lostBecause?: EnnioError): void {
     if (this.closed) return;
     this.closed = true;
     const running = this.running;
-    if (running) {
+    if (running && lostBecause) {
+      running.reject(
+        new EnnioError('SSH_CONNECT', `${lostBecause.message} (while running ${running.what})`, {
+          cause: lostBecause,
+          hint: `${running.what} may or may not have run; the next operation reconnects`,
+        }),
+      );
+    } else if (running) {
       // Let the connection notice a drop first, so the error names the real cause.
       setImmediate(() => {
         const lost = !this.conn.connected;
@@ -148,8 +156,8 @@ export class ShellChannel {
     for (const l of this.closeListeners.splice(0)) l();
   }
 
-  /** Close the channel (the remote sh sees EOF and exits). */
-  destroy(): void {
+  /** Close the channel (the remote sh sees EOF and exits); `lostBecause`: the connection was dropped. */
+  destroy(lostBecause?: EnnioError): void {
     if (this.closed) return;
     if (this.conn.connected) {
       try {
@@ -159,6 +167,6 @@ export class ShellChannel {
       }
       this.channel.close();
     }
-    this.onClosed();
+    this.onClosed(lostBecause);
   }
 }

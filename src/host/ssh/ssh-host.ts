@@ -19,6 +19,26 @@ export interface SshHostOptions extends SshConnectionOptions, PoolOptions {}
 /** Pooled-shell upload chunk: base64 of 64 KiB stays under Linux's 128 KiB single-argument limit. */
 const UPLOAD_CHUNK = 64 * 1024;
 
+/** Options of tmux and git that take a value: skipped to find the subcommand. */
+const VALUE_OPTIONS: Record<string, ReadonlySet<string>> = {
+  tmux: new Set(['-L', '-S', '-f', '-c', '-T']),
+  git: new Set(['-C', '-c']),
+};
+
+/** What a person would call this command: "tmux capture-pane", "git worktree", "mkdir". */
+export function describeArgv(argv: readonly string[]): string {
+  const [program = '', ...rest] = argv;
+  const base = program.slice(program.lastIndexOf('/') + 1);
+  const takesValue = VALUE_OPTIONS[base];
+  if (!takesValue) return `\`${[program, ...rest.slice(0, 1)].join(' ')}\``;
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i] as string;
+    if (takesValue.has(word)) i++;
+    else if (!word.startsWith('-')) return `\`${base} ${word}\``;
+  }
+  return `\`${base}\``;
+}
+
 export class SshHost implements Host {
   readonly label: string;
   readonly isRemote = true;
@@ -53,7 +73,7 @@ export class SshHost implements Host {
 
   exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0) return Promise.reject(new EnnioError('INVALID_ARGUMENT', 'exec: empty argv'));
-    const what = argv.slice(0, 3).join(' ');
+    const what = describeArgv(argv);
     return this.pool.run(
       {
         argv,
@@ -62,7 +82,7 @@ export class SshHost implements Host {
         ...(options.input !== undefined ? { input: options.input } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       },
-      `\`${what}\``,
+      what,
     );
   }
 
