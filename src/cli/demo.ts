@@ -3,10 +3,10 @@
  * a message and its answer, a kill — the whole loop a user will run with real agents.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { distFileCandidates, findDistFile } from '../core/dist-file.js';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { EnnioError } from '../core/errors.js';
@@ -49,8 +49,10 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
     .command('demo')
     .description('spawn and drive two sessions of a built-in demo agent in a throwaway repo')
     .action(async () => {
-      const agentScript = fileURLToPath(new URL('./demo-agent.cjs', import.meta.url));
-      if (!existsSync(agentScript)) throw new EnnioError('INTERNAL', `demo agent missing at ${agentScript}`, { hint: 'run npm run build first' });
+      const agentScript = findDistFile('demo-agent.cjs');
+      if (agentScript === undefined) {
+        throw new EnnioError('INTERNAL', `demo agent missing (looked at ${distFileCandidates('demo-agent.cjs').join(', ')})`, { hint: 'run npm run build first' });
+      }
       const dir = mkdtempSync(join(tmpdir(), 'ennio-demo-'));
       makeRepo(join(dir, 'repo'));
       const configPath = writeConfig(dir, agentScript);

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { distFileCandidates } from '../../core/dist-file.js';
 import { EnnioError } from '../../core/errors.js';
 
 export interface LocalBundle {
@@ -20,8 +20,7 @@ function candidates(explicit?: string): string[] {
   if (explicit !== undefined) return [explicit];
   const env = process.env['ENNIO_NODE_BUNDLE'];
   if (env) list.push(env);
-  list.push(fileURLToPath(new URL('./ennio-node.cjs', import.meta.url)));
-  list.push(fileURLToPath(new URL('../../../dist/ennio-node.cjs', import.meta.url)));
+  list.push(...distFileCandidates('ennio-node.cjs'));
   return list;
 }
 
