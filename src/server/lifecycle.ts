@@ -11,6 +11,8 @@ import type { Logger } from './log.js';
 
 export interface SweepResult {
   sessions: SessionView[];
+  /** The config's change generation when the sweep started (see markDirty). */
+  gen: number;
   /** When the sweep finished (ms since epoch) and how long it took. */
   at: number;
   ms: number;
@@ -18,8 +20,13 @@ export interface SweepResult {
 
 export class Lifecycle {
   private readonly latest = new Map<string, SweepResult>();
-  /** Configs whose sessions changed through a request since their last sweep. */
-  private readonly dirty = new Set<string>();
+  /**
+   * Per config: bumped before and after every request that changes sessions. A sweep
+   * that started before a change (or while one ran) has an older generation, so its
+   * result is never served as current.
+   */
+  private readonly generation = new Map<string, number>();
+  private readonly mutating = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   lastSweep: { at: number; ms: number } | undefined;
@@ -49,10 +56,11 @@ export class Lifecycle {
 
   private async sweepOne(ctx: PooledContext): Promise<SweepResult> {
     const started = Date.now();
+    const gen = this.genOf(ctx.configPath);
     const sessions = await withEnv(ctx.env, () => ctx.manager.list());
-    const result = { sessions, at: Date.now(), ms: Date.now() - started };
-    this.latest.set(ctx.configPath, result);
-    this.dirty.delete(ctx.configPath);
+    const result = { sessions, gen, at: Date.now(), ms: Date.now() - started };
+    const previous = this.latest.get(ctx.configPath);
+    if (!previous || previous.gen <= gen) this.latest.set(ctx.configPath, result);
     return result;
   }
 
@@ -72,13 +80,33 @@ export class Lifecycle {
   async list(ctx: PooledContext, project?: string): Promise<{ sessions: SessionView[]; at: number }> {
     if (project) ctx.manager.project(project); // unknown project: the same error as in-process
     const cached = this.latest.get(ctx.configPath);
-    const fresh = cached && !this.dirty.has(ctx.configPath) && Date.now() - cached.at <= this.intervalMs() * 1.5;
+    const fresh =
+      cached !== undefined &&
+      cached.gen === this.genOf(ctx.configPath) &&
+      (this.mutating.get(ctx.configPath) ?? 0) === 0 &&
+      Date.now() - cached.at <= this.intervalMs() * 1.5;
     const result = fresh ? cached : await this.sweepOne(ctx);
     return { sessions: project ? result.sessions.filter((s) => s.project === project) : result.sessions, at: result.at };
   }
 
-  markDirty(configPath: string): void {
-    this.dirty.add(configPath);
+  private genOf(configPath: string): number {
+    return this.generation.get(configPath) ?? 0;
+  }
+
+  private bump(configPath: string): void {
+    this.generation.set(configPath, this.genOf(configPath) + 1);
+  }
+
+  /** Runs a request that changes sessions of a config; no sweep from before or during it is served after it. */
+  async mutation<T>(configPath: string, run: () => Promise<T>): Promise<T> {
+    this.bump(configPath);
+    this.mutating.set(configPath, (this.mutating.get(configPath) ?? 0) + 1);
+    try {
+      return await run();
+    } finally {
+      this.mutating.set(configPath, (this.mutating.get(configPath) ?? 1) - 1);
+      this.bump(configPath);
+    }
   }
 
   /** Running sessions in the latest sweeps (the orchestrator stays while any runs). */

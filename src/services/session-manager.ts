@@ -171,8 +171,9 @@ export class SessionManager {
       return { ...record, ...unreachableFrom(err) };
     }
     if (state === 'running') return record;
-    this.sessions.update(record.id, { status: 'exited' });
-    this.events.append(record.id, 'exited', { observed: state === 'missing' ? 'runtime gone' : 'agent process exited' });
+    if (this.sessions.transition(record.id, 'running', { status: 'exited' })) {
+      this.events.append(record.id, 'exited', { observed: state === 'missing' ? 'runtime gone' : 'agent process exited' });
+    }
     return this.get(record.id);
   }
 
