@@ -23,6 +23,40 @@ export interface ExecResult {
   stderr: string;
 }
 
+/**
+ * A long-running command with its stdin and stdout open (a tmux control-mode client):
+ * bytes in, bytes out, for as long as both sides want.
+ */
+export interface HostStream {
+  onData(listener: (chunk: Buffer) => void): void;
+  /** Once: the command ended or the transport dropped, with why (stderr or the error). */
+  onClose(listener: (why: string) => void): void;
+  write(data: string): void;
+  /** End its stdin (a well-behaved command exits) and stop it if it does not. */
+  close(): void;
+}
+
+/** The once-only end of a HostStream: listeners added after it ended are told at once. */
+export class StreamEnd {
+  private why: string | undefined;
+  private readonly listeners: Array<(why: string) => void> = [];
+
+  get ended(): boolean {
+    return this.why !== undefined;
+  }
+
+  finish(why: string): void {
+    if (this.why !== undefined) return;
+    this.why = why;
+    for (const l of this.listeners.splice(0)) l(why);
+  }
+
+  listen(listener: (why: string) => void): void {
+    if (this.why === undefined) this.listeners.push(listener);
+    else listener(this.why);
+  }
+}
+
 export interface Host {
   /** 'local' or a label like 'deploy@build:22' used in messages. */
   readonly label: string;
@@ -33,6 +67,8 @@ export interface Host {
    * (connection lost, channel refused), never because the command exited non-zero.
    */
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Start argv with pipes kept open (LocalHost: a child process; SshHost: an exec channel of its own). */
+  openStream?(argv: readonly string[]): Promise<HostStream>;
   /** The home directory of the user on that host (cached). */
   homeDir(): Promise<string>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import type { ExecOptions, ExecResult, Host } from './host.js';
+import { StreamEnd, type ExecOptions, type ExecResult, type Host, type HostStream } from './host.js';
 import { currentAbortSignal, currentEnv, definedEnv } from '../core/request-env.js';
 
 /** SIGKILL a process and all its descendants (children found through /proc). */
@@ -77,6 +77,30 @@ export class LocalHost implements Host {
         /* the program may exit before reading its stdin; its exit status tells the story */
       });
       child.stdin.end(options.input ?? '');
+    });
+  }
+
+  openStream(argv: readonly string[]): Promise<HostStream> {
+    const [file, ...args] = argv;
+    if (file === undefined) return Promise.reject(new Error('LocalHost.openStream: empty argv'));
+    const child = spawn(file, args, { env: definedEnv(currentEnv()), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    const end = new StreamEnd();
+    const finish = (why: string): void => end.finish(why);
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-2000)));
+    child.on('error', (e) => finish(`${file}: ${e.message}`));
+    child.on('close', (code, signal) => finish(stderr.trim() || `${file} exited (${code ?? signal})`));
+    child.stdin.on('error', () => {
+      /* it exited; 'close' says why */
+    });
+    return Promise.resolve({
+      onData: (l) => void child.stdout.on('data', l),
+      onClose: (l) => end.listen(l),
+      write: (data) => void child.stdin.write(data),
+      close: () => {
+        child.stdin.end();
+        setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), 2000).unref();
+      },
     });
   }
 

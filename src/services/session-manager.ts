@@ -12,7 +12,7 @@ import { assertBranchName, branchExists } from '../ops/git-workspace.js';
 import type { Liveness } from '../ops/tmux.js';
 import type { EventRepo } from '../store/events.js';
 import type { SessionRecord, SessionRepo, SessionStatus } from '../store/sessions.js';
-import type { Backend, RuntimeHandle } from '../strategies/types.js';
+import type { Backend, RuntimeHandle, TerminalSize, TerminalStream } from '../strategies/types.js';
 import type { Backends } from './backends.js';
 import { Interrupt } from './interrupt.js';
 import { unreachableFrom, type Unreachable } from './unreachable.js';
@@ -221,6 +221,21 @@ export class SessionManager {
   async attachArgv(id: string): Promise<string[]> {
     const { backend, handle } = await this.running(id);
     return backend.runtime.attachArgv(handle);
+  }
+
+  /** The session's terminal, streamed; an exited agent's last screen is still there (remain-on-exit). */
+  async openTerminal(id: string, size: TerminalSize): Promise<TerminalStream> {
+    const record = await this.refresh(this.get(id));
+    if ((record.status !== 'running' && record.status !== 'exited') || !record.runtime_handle) {
+      throw new EnnioError('SESSION_STATE', `session ${id} is ${record.status}: it has no terminal`, {
+        hint: RESTORABLE_STATUSES.includes(record.status) ? `restore it with: ennio session restore ${id}` : undefined,
+      });
+    }
+    const runtime = (await this.backendOf(record)).runtime;
+    if (!runtime.openTerminal) {
+      throw new EnnioError('NOT_SUPPORTED', `session ${id} runs without a terminal (runtime ${runtime.name})`, { hint: `read its output with: ennio logs ${id}` });
+    }
+    return runtime.openTerminal(handleOf(record), size);
   }
 
   /** Stop the agent and remove the workspace; keep the branch and the record. */

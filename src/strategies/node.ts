@@ -16,7 +16,8 @@ import * as tmux from '../ops/tmux.js';
 import { defaultNodeRegistry } from '../node/client/registry.js';
 import type { RemoteNode } from '../node/client/remote-node.js';
 import { TokenStore } from '../node/client/token-store.js';
-import type { Backend, LaunchSpec, Runtime, RuntimeHandle, WorkspaceProvider } from './types.js';
+import type { Backend, LaunchSpec, Runtime, RuntimeHandle, TerminalSize, TerminalStream, WorkspaceProvider } from './types.js';
+import { openTmuxTerminal } from './tmux-terminal.js';
 import { currentEnv } from '../core/request-env.js';
 
 /** The node settings of a project, with the schema's defaults and remote_dir's workspace root. */
@@ -77,6 +78,12 @@ export class NodeWorkspaces implements WorkspaceProvider {
   }
 }
 
+/** The tmux server the daemon runs a session's agent in. */
+function daemonTmux(handle: RuntimeHandle): tmux.TmuxServer {
+  const socket = handle.data['tmux_socket'];
+  return socket ? { socket } : {};
+}
+
 export class NodeRuntime implements Runtime {
   readonly name = 'tmux';
 
@@ -120,9 +127,12 @@ export class NodeRuntime implements Runtime {
   }
 
   attachArgv(handle: RuntimeHandle): Promise<string[]> {
-    const socket = handle.data['tmux_socket'];
-    const server: tmux.TmuxServer = socket ? { socket } : {};
-    return Promise.resolve(attachArgv(this.host.target, [...tmux.tmuxBase(server), 'attach-session', '-t', tmux.exactTarget(handle.id)], attachOptions(this.host.target, this.ennioHome)));
+    return Promise.resolve(attachArgv(this.host.target, [...tmux.tmuxBase(daemonTmux(handle)), 'attach-session', '-t', tmux.exactTarget(handle.id)], attachOptions(this.host.target, this.ennioHome)));
+  }
+
+  /** The daemon's tmux session, streamed over SSH like the tmux strategy's (the daemon has no streaming RPC). */
+  openTerminal(handle: RuntimeHandle, size: TerminalSize): Promise<TerminalStream> {
+    return openTmuxTerminal(this.host, daemonTmux(handle), handle.id, size);
   }
 }
 

@@ -1,7 +1,8 @@
 import { EnnioError } from '../core/errors.js';
 import type { Host } from '../host/host.js';
 import * as tmux from '../ops/tmux.js';
-import type { LaunchSpec, Runtime, RuntimeHandle } from './types.js';
+import type { LaunchSpec, Runtime, RuntimeHandle, TerminalSize, TerminalStream } from './types.js';
+import { openTmuxTerminal } from './tmux-terminal.js';
 import { currentEnv } from '../core/request-env.js';
 
 /** Where the handle keeps the tmux server, so any later process reaches the same one. */
@@ -72,6 +73,10 @@ export class TmuxRuntime implements Runtime {
 
   liveness(handle: RuntimeHandle): Promise<tmux.Liveness> {
     return tmux.liveness(this.host, serverFromHandle(handle), handle.id);
+  }
+
+  openTerminal(handle: RuntimeHandle, size: TerminalSize): Promise<TerminalStream> {
+    return openTmuxTerminal(this.host, serverFromHandle(handle), handle.id, size);
   }
 
   attachArgv(handle: RuntimeHandle): Promise<string[]> {

@@ -25,6 +25,31 @@ export interface LaunchSpec {
   command: readonly string[];
 }
 
+export interface TerminalSize {
+  cols: number;
+  rows: number;
+}
+
+/**
+ * A live view of a session's terminal: first the whole screen (with scrollback, colours,
+ * cursor), then every byte its program writes; keys and pastes go the other way.
+ */
+export interface TerminalStream {
+  /** Terminal bytes. After a `size`, the next bytes redraw the whole screen at that size. */
+  onOutput(listener: (bytes: Buffer) => void): void;
+  /** The pane's size: the viewer's terminal must have exactly this size. */
+  onSize(listener: (size: TerminalSize) => void): void;
+  /** Once, when the stream ended (session killed, link lost, closed), with why. */
+  onEnd(listener: (why: string) => void): void;
+  /** Keys typed, as the terminal encodes them. */
+  keys(text: string): void;
+  /** Pasted text (bracketed paste when the program asked for it). */
+  paste(text: string): void;
+  /** The viewer's terminal size; the pane follows it. */
+  resize(size: TerminalSize): void;
+  close(): void;
+}
+
 export interface Runtime {
   readonly name: string;
   /** A runtime that launches its own program (remote_control) names it, for the install check. */
@@ -46,6 +71,8 @@ export interface Runtime {
   info?(handle: RuntimeHandle): Promise<Record<string, string>>;
   /** argv of an interactive command (run with inherited stdio) that attaches to the session. */
   attachArgv(handle: RuntimeHandle): Promise<string[]>;
+  /** The session's terminal, streamed (the dashboard). Runtimes without a terminal leave it out. */
+  openTerminal?(handle: RuntimeHandle, size: TerminalSize): Promise<TerminalStream>;
 }
 
 export interface WorkspaceProvider {

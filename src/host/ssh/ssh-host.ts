@@ -8,8 +8,8 @@ import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { EnnioError } from '../../core/errors.js';
-import { shellQuote } from '../../ops/shell-quote.js';
-import { execChecked, type ExecOptions, type ExecResult, type Host } from '../host.js';
+import { shellJoin, shellQuote } from '../../ops/shell-quote.js';
+import { execChecked, StreamEnd, type ExecOptions, type ExecResult, type Host, type HostStream } from '../host.js';
 import { ChannelPool, type PoolOptions } from './channel-pool.js';
 import { ChannelRefusedError, SshConnection, type SshConnectionOptions } from './connection.js';
 import type { ResolvedSshTarget } from './resolve.js';
@@ -84,6 +84,27 @@ export class SshHost implements Host {
       },
       what,
     );
+  }
+
+  /** A command on an exec channel of its own (not the pooled shells: it runs for as long as it is wanted). */
+  async openStream(argv: readonly string[]): Promise<HostStream> {
+    if (argv.length === 0) throw new EnnioError('INVALID_ARGUMENT', 'openStream: empty argv');
+    const channel = await this.connection.openSession(`exec ${shellJoin(argv)}`);
+    let stderr = '';
+    const end = new StreamEnd();
+    const finish = (why: string): void => end.finish(why);
+    channel.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-2000)));
+    channel.on('error', (e: Error) => finish(`${describeArgv(argv)} on ${this.label}: ${e.message}`));
+    channel.on('close', () => finish(stderr.trim() || `${describeArgv(argv)} on ${this.label} ended`));
+    return {
+      onData: (l) => void channel.on('data', l),
+      onClose: (l) => end.listen(l),
+      write: (data) => void channel.write(data),
+      close: () => {
+        channel.end();
+        setTimeout(() => end.ended || channel.close(), 2000).unref();
+      },
+    };
   }
 
   homeDir(): Promise<string> {
