@@ -4,8 +4,9 @@
 // builds stay fast.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 // The build id: a hash of every source file, so a CLI and an orchestrator of different
@@ -23,6 +24,7 @@ hash.update(JSON.stringify(pkg));
 const define = { __ENNIO_VERSION__: JSON.stringify(pkg.version), __ENNIO_BUILD__: JSON.stringify(hash.digest('hex').slice(0, 12)) };
 // Code-split chunks of an older build must not linger next to the new ones.
 rmSync('dist/chunks', { recursive: true, force: true });
+rmSync('dist/web', { recursive: true, force: true });
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: false, logLevel: 'warning', define };
 
 await Promise.all([
@@ -52,6 +54,29 @@ await Promise.all([
     external: ['*.node'],
     banner: { js: '#!/usr/bin/env node' },
   }),
+  // The dashboard: Preact + htm + xterm.js for browsers, served by the orchestrator from
+  // dist/web (no CDN: it works offline and loads nothing from elsewhere).
+  build({
+    entryPoints: { 'assets/app': 'src/web/main.ts', 'assets/login': 'src/web/login.ts' },
+    outdir: 'dist/web',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['chrome110', 'firefox115', 'safari16'],
+    minify: true,
+    sourcemap: false,
+    logLevel: 'warning',
+    define,
+    legalComments: 'none',
+  }),
 ]);
+for (const page of ['index.html', 'login.html']) copyFileSync(join('src/web', page), join('dist/web', page));
+// First load of the dashboard: the page, its script and its styles, as sent (gzip).
+const FIRST_LOAD = ['index.html', 'assets/app.js', 'assets/app.css'];
+const LIMIT_KB = 300;
+const gzipped = FIRST_LOAD.reduce((sum, f) => sum + gzipSync(readFileSync(join('dist/web', f)), { level: 9 }).length, 0);
+const kb = Math.round(gzipped / 102.4) / 10;
+process.stdout.write(`dashboard first load: ${kb} KB gzipped (limit ${LIMIT_KB} KB)\n`);
+if (kb > LIMIT_KB) throw new Error(`the dashboard's first load is ${kb} KB gzipped, over ${LIMIT_KB} KB`);
 chmodSync('dist/cli.js', 0o755);
 chmodSync('dist/ennio-node.cjs', 0o755);

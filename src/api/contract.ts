@@ -72,6 +72,40 @@ export interface ListResult {
   checked_at: string;
 }
 
+/** A configured project, as the dashboard's spawn form needs it. */
+export interface ProjectJson {
+  name: string;
+  agent: string;
+  /** 'local' or the SSH host it runs on. */
+  host: string;
+  /** 'local', 'ssh:tmux', 'ssh:tmate', 'ssh:remote_control', 'ssh:node'. */
+  backend: string;
+  default_branch: string;
+}
+
+/** A host the config's projects run on, as last probed. */
+export interface HostJson {
+  host: string;
+  backend: string;
+  projects: string[];
+  reachable: boolean;
+  /** Round trip of a command on the warm connection (remote hosts). */
+  rtt_ms: number | null;
+  /** ennio-node: running / not-running / …, with version and uptime when it answers. */
+  node?: string;
+  node_version?: string;
+  node_uptime_s?: number;
+  /** Why it is unreachable (or the node's problem). */
+  detail?: string;
+  checked_at: string;
+}
+
+/** What `ennio dashboard` gets: the URL with a one-time login token. */
+export interface DashboardLogin {
+  url: string;
+  expires_at: string;
+}
+
 export interface EnnioApi {
   spawn(req: SpawnRequest): Promise<SessionJson>;
   list(project?: string): Promise<ListResult>;

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { request, type IncomingMessage } from 'node:http';
 import { EnnioError, type ErrorCode } from '../core/errors.js';
-import type { CleanupResult, EnnioApi, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest, WireError } from './contract.js';
+import type { CleanupResult, DashboardLogin, EnnioApi, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest, WireError } from './contract.js';
 import { BUILD_HEADER, CALLER_HEADER, encodeCaller, NDJSON, REQUEST_ID_HEADER, type WireCaller, type WireLine } from './wire.js';
 
 /** Nobody listens on the socket (never started, or killed): the caller may start one and retry. */
@@ -174,6 +174,11 @@ export class HttpApi implements EnnioApi {
 
   cleanup(purge: boolean): Promise<CleanupResult> {
     return this.call('POST', '/api/v1/cleanup', { purge });
+  }
+
+  /** A dashboard URL with a one-time login token for this caller (not part of EnnioApi: only an orchestrator has one). */
+  dashboardLogin(): Promise<DashboardLogin> {
+    return this.call('POST', '/api/v1/dashboard/login');
   }
 
   close(): Promise<void> {

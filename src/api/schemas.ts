@@ -82,3 +82,24 @@ export const serverStatusSchema = z.object({
 });
 
 export const linesQuery = z.coerce.number().int().min(1).max(100_000).default(50);
+
+export const projectsSchema = z.object({
+  projects: z.array(z.object({ name: z.string(), agent: z.string(), host: z.string(), backend: z.string(), default_branch: z.string() })),
+});
+
+export const hostsSchema = z.object({
+  hosts: z.array(z.object({
+    host: z.string(),
+    backend: z.string(),
+    projects: z.array(z.string()),
+    reachable: z.boolean(),
+    rtt_ms: z.number().nullable().describe('Round trip of one command on the warm connection (remote hosts)'),
+    node: z.string().optional().describe('ennio-node: running, not-running, …'),
+    node_version: z.string().optional(),
+    node_uptime_s: z.number().optional(),
+    detail: z.string().optional(),
+    checked_at: z.string(),
+  })),
+});
+
+export const dashboardLoginSchema = z.object({ url: z.string(), expires_at: z.string() });

@@ -4,6 +4,7 @@
  * server.autostart: false with none running). Both answer identically.
  */
 import type { EnnioApi } from '../api/contract.js';
+import type { HttpApi } from '../api/http-client.js';
 import { silentSink, stderrSink, withProgressSink } from '../core/progress.js';
 import { BUILD } from '../core/version.js';
 import type { GlobalOptions } from './context.js';
@@ -30,30 +31,52 @@ async function autostartAllowed(g: GlobalOptions): Promise<boolean> {
   }
 }
 
-async function viaServer(g: GlobalOptions): Promise<EnnioApi> {
-  const { HttpApi, ServerBuildMismatch, ServerUnavailable } = await import('../api/http-client.js');
+async function httpApi(g: GlobalOptions): Promise<HttpApi> {
+  const { HttpApi } = await import('../api/http-client.js');
   const { socket } = homeAndSocket();
-  const http = new HttpApi({
+  return new HttpApi({
     socket,
     build: BUILD,
     caller: { cwd: process.cwd(), env: { ...process.env }, ...(g.config ? { config: g.config } : {}) },
     // --json output is for programs: no "waiting for…" lines, not even on stderr.
     onProgress: g.json ? silentSink : stderrSink,
   });
+}
+
+/**
+ * After a failed request: replace an orchestrator of another build, or start one when
+ * none answers and `mayStart` allows ('local': run in this process instead).
+ */
+async function recoverServer(err: unknown, g: GlobalOptions, mayStart: () => Promise<boolean>): Promise<'retry' | 'local'> {
+  const { ServerBuildMismatch, ServerUnavailable } = await import('../api/http-client.js');
+  if (err instanceof ServerBuildMismatch) {
+    await stopServer();
+    await startDetached(g.config);
+    return 'retry';
+  }
+  if (err instanceof ServerUnavailable) {
+    if (!(await mayStart())) return 'local';
+    await startDetached(g.config);
+    return 'retry';
+  }
+  throw err;
+}
+
+/** One request that only an orchestrator answers (the dashboard): started whatever server.autostart says. */
+export async function withServer<T>(g: GlobalOptions, run: (http: HttpApi) => Promise<T>): Promise<T> {
+  const http = await httpApi(g);
+  try {
+    return await run(http);
+  } catch (err) {
+    await recoverServer(err, g, () => Promise.resolve(true));
+    return run(http);
+  }
+}
+
+async function viaServer(g: GlobalOptions): Promise<EnnioApi> {
+  const http = await httpApi(g);
   let fallback: EnnioApi | undefined;
-  const recover = async (err: unknown): Promise<'retry' | 'local'> => {
-    if (err instanceof ServerBuildMismatch) {
-      await stopServer();
-      await startDetached(g.config);
-      return 'retry';
-    }
-    if (err instanceof ServerUnavailable) {
-      if (!(await autostartAllowed(g))) return 'local';
-      await startDetached(g.config);
-      return 'retry';
-    }
-    throw err;
-  };
+  const recover = (err: unknown): Promise<'retry' | 'local'> => recoverServer(err, g, () => autostartAllowed(g));
   return new Proxy(http, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;

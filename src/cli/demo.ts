@@ -10,7 +10,9 @@ import { distFileCandidates, findDistFile } from '../core/dist-file.js';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { EnnioError } from '../core/errors.js';
+import { noServerWanted } from './api-link.js';
 import { createContext, type GlobalOptions } from './context.js';
+import { dashboardLink } from './dashboard.js';
 
 const step = (text: string): void => void process.stdout.write(`\n${pc.bold(pc.cyan('▸'))} ${pc.bold(text)}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -42,6 +44,21 @@ function writeConfig(dir: string, agentScript: string): string {
     '',
   ].join('\n'));
   return path;
+}
+
+/** The demo's sessions, live in the browser: the orchestrator serves them under a login link bound to the demo's config. */
+async function showDashboard(g: GlobalOptions, configFlag: string): Promise<void> {
+  step('The dashboard: every session live, its terminal in the browser');
+  if (noServerWanted(g)) {
+    process.stdout.write(`  ennio ${configFlag} dashboard           # (not started here: --no-server)\n`);
+    return;
+  }
+  try {
+    const login = await dashboardLink(g);
+    process.stdout.write(`  ${pc.bold(login.url)}\n  ${pc.dim('(one-time link, valid for a few minutes; a new one: ennio ' + configFlag + ' dashboard)')}\n`);
+  } catch (err) {
+    process.stdout.write(`  ${pc.dim(`could not get a dashboard link: ${err instanceof Error ? err.message : String(err)}`)}\n`);
+  }
 }
 
 export function registerDemo(program: Command, globals: () => GlobalOptions): void {
@@ -100,6 +117,7 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
           '  ennio init my-project                # a starter ennio.yaml for your own repo',
           '',
         ].join('\n'));
+        await showDashboard({ ...globals(), config: configPath }, c);
       } finally {
         await ctx.close();
       }

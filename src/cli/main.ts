@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
 import type { GlobalOptions } from './context.js';
+import { registerDashboard } from './dashboard.js';
 import { registerDriveCommands } from './drive-commands.js';
 import { exitCodeFor, formatError } from './exit.js';
 import { registerServerCommands } from './server-commands.js';
@@ -31,7 +32,7 @@ const globals = (): GlobalOptions => {
 
 // The hot commands are registered from light modules; the rest (config, doctor, demo, node)
 // load SQLite, zod and ssh2, so they are imported only when the command line may need them.
-const LIGHT = new Set(['spawn', 'status', 'session', 'send', 'logs', 'attach', 'start', 'stop', 'server', 'api']);
+const LIGHT = new Set(['spawn', 'status', 'session', 'send', 'logs', 'attach', 'start', 'stop', 'server', 'api', 'dashboard']);
 function commandWord(words: string[]): string | undefined {
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
@@ -44,6 +45,7 @@ function commandWord(words: string[]): string | undefined {
 registerSessionCommands(program, globals);
 registerDriveCommands(program, globals);
 registerServerCommands(program, globals);
+registerDashboard(program, globals);
 const word = commandWord(dashes < 0 ? args : args.slice(0, args.indexOf('--')));
 if (word === undefined || !LIGHT.has(word)) {
   const [{ registerConfigCommands }, { registerDemo }, { registerDoctor }, { registerNodeCommands }, { loadConfigFrom }, { ennioHome }] = await Promise.all([

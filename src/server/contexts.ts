@@ -9,6 +9,7 @@ import { discoverConfig } from '../config/discover.js';
 import type { EnnioConfig } from '../config/schema.js';
 import { contextWithStore, loadConfigFor, type Caller } from '../cli/context.js';
 import type { Env } from '../core/request-env.js';
+import type { Backends } from '../services/backends.js';
 import type { SessionManager } from '../services/session-manager.js';
 import type { Store } from '../store/db.js';
 
@@ -17,6 +18,7 @@ export interface PooledContext {
   configPath: string;
   config: EnnioConfig;
   manager: SessionManager;
+  backends: Backends;
   /** The caller's environment with the config's secrets removed: what requests run with. */
   env: Env;
   cwd: string;
@@ -55,7 +57,7 @@ export class ContextPool {
     const env = { ...caller.env };
     const loaded = loadConfigFor({ ...caller, env });
     const ctx = contextWithStore(loaded, this.store, this.home);
-    const pooled: PooledContext = { key, configPath: loaded.path, config: loaded.config, manager: ctx.manager, env, cwd: caller.cwd };
+    const pooled: PooledContext = { key, configPath: loaded.path, config: loaded.config, manager: ctx.manager, backends: ctx.backends, env, cwd: caller.cwd };
     this.byKey.set(key, pooled);
     this.byConfig.set(loaded.path, pooled);
     while (this.byKey.size > MAX_CONTEXTS) {

@@ -1,11 +1,12 @@
 /**
  * One request → one route, in the caller's scope. On the Unix socket (0600, so only this
  * user) requests carry the caller's cwd, environment and config; on TCP every request
- * needs the bearer token and runs with the orchestrator's default caller.
+ * needs the bearer token (and runs with the orchestrator's default caller) or the
+ * dashboard's cookie (and runs as the caller that ran `ennio dashboard`), see
+ * request-auth.ts. Paths outside /api are the dashboard's (web-pages.ts).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EnnioApi, WireError } from '../api/contract.js';
+import type { EnnioApi } from '../api/contract.js';
 import { InProcessApi, publicSession } from '../api/in-process.js';
 import { BUILD_HEADER, CALLER_HEADER, decodeCaller, httpStatusFor, NDJSON, REQUEST_ID_HEADER } from '../api/wire.js';
 import type { Caller } from '../cli/context.js';
@@ -18,6 +19,12 @@ import type { Logger } from './log.js';
 import { matchRoute, type RouteContext, type ServerFacts } from './routes.js';
 import { serveEvents } from './sse.js';
 import type { EventRepo } from '../store/events.js';
+import { readBody, sendJson, wireError } from './http-io.js';
+import type { LiveFeed } from './live-feed.js';
+import { authenticate, mayChange, type RequestAuth } from './request-auth.js';
+import type { BrowserAuth } from './web-auth.js';
+import { serveWeb } from './web-pages.js';
+import type { WebFiles } from './web-static.js';
 
 const MAX_BODY = 32 * 1024 * 1024;
 
@@ -36,47 +43,23 @@ export interface HandlerDeps {
   /** Open streams (follow, SSE) keep the orchestrator from idling out. */
   streams: { count: number };
   touch(): void;
+  browser: BrowserAuth;
+  web: WebFiles;
+  feed: LiveFeed;
 }
 
-function wireError(err: unknown): WireError {
-  if (err instanceof EnnioError) return { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
-  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
-}
-
-function readBody(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new EnnioError('INVALID_ARGUMENT', `request body over ${MAX_BODY} bytes`));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size === 0) return resolve(undefined);
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
-      } catch {
-        reject(new EnnioError('INVALID_ARGUMENT', 'the request body is not valid JSON'));
-      }
-    });
-    req.on('error', reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
-  res.end(body);
-}
-
-/** Constant-time comparison of SHA-256 digests: no timing hint about the token. */
-function tokenMatches(header: string | undefined, digest: Buffer | undefined): boolean {
-  if (!digest || !header?.startsWith('Bearer ')) return false;
-  const given = createHash('sha256').update(header.slice('Bearer '.length)).digest();
-  return timingSafeEqual(given, digest);
+/** The caller a request runs as: its own (Unix socket), the dashboard user's (cookie), or the default. */
+export function callerFor(deps: HandlerDeps, auth: RequestAuth, req: IncomingMessage): Caller {
+  if (auth.via === 'cookie') return auth.caller;
+  const header = req.headers[CALLER_HEADER];
+  if (auth.via === 'unix' && typeof header === 'string') {
+    try {
+      return decodeCaller(header);
+    } catch {
+      throw new EnnioError('INVALID_ARGUMENT', `malformed ${CALLER_HEADER} header`);
+    }
+  }
+  return deps.defaultCaller();
 }
 
 export function createHandler(deps: HandlerDeps, transport: 'unix' | 'tcp'): (req: IncomingMessage, res: ServerResponse) => void {
@@ -92,9 +75,13 @@ export function createHandler(deps: HandlerDeps, transport: 'unix' | 'tcp'): (re
 
 async function handle(deps: HandlerDeps, transport: 'unix' | 'tcp', req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://ennio');
-  if (transport === 'tcp' && !tokenMatches(req.headers.authorization, deps.tokenDigest())) {
-    res.setHeader('www-authenticate', 'Bearer');
-    return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: 'missing or wrong API token', hint: 'send Authorization: Bearer <api_token>' } });
+  const auth = authenticate(transport, req, deps.tokenDigest(), deps.browser);
+  if (!url.pathname.startsWith('/api/')) return serveWeb(deps, auth, req, res, url);
+  if (!auth) {
+    return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: 'missing or wrong API token', hint: 'send Authorization: Bearer <api_token>, or sign in with the link `ennio dashboard` prints' } }, { 'www-authenticate': 'Bearer' });
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD' && !mayChange(auth, req)) {
+    return sendJson(res, 403, { error: { code: 'FORBIDDEN', message: `cross-origin ${req.method} refused (Origin ${req.headers.origin ?? 'missing'})`, hint: 'use the dashboard page itself' } });
   }
   const build = req.headers[BUILD_HEADER];
   if (typeof build === 'string' && build !== deps.build) {
@@ -106,21 +93,31 @@ async function handle(deps: HandlerDeps, transport: 'unix' | 'tcp', req: Incomin
     deps.inflight.get(decodeURIComponent(cancel[1]!))?.abort();
     return sendJson(res, 200, { cancelled: true });
   }
-  const callerHeader = req.headers[CALLER_HEADER];
   let caller: Caller;
   try {
-    caller = transport === 'unix' && typeof callerHeader === 'string' ? decodeCaller(callerHeader) : deps.defaultCaller();
-  } catch {
-    return sendJson(res, 400, { error: { code: 'INVALID_ARGUMENT', message: `malformed ${CALLER_HEADER} header` } });
+    caller = callerFor(deps, auth, req);
+  } catch (err) {
+    return sendJson(res, 400, { error: wireError(err) });
   }
   if (url.pathname === '/api/v1/events' && req.method === 'GET') {
     deps.streams.count++;
     res.on('close', () => deps.streams.count--);
-    return serveEvents(deps.events, req, res, url);
+    const feed = url.searchParams.get('feed') === '1';
+    if (!feed) return serveEvents(deps.events, req, res, url);
+    let pooled: PooledContext;
+    try {
+      pooled = deps.pool.get(caller);
+    } catch (err) {
+      return sendJson(res, 400, { error: wireError(err) });
+    }
+    return serveEvents(deps.events, req, res, url, (send) => deps.feed.watch(pooled, send));
   }
   const matched = matchRoute(req.method ?? 'GET', url.pathname);
   if (!matched) {
     return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${req.method} ${url.pathname}`, hint: 'see `ennio api schema` for the API' } });
+  }
+  if (matched.route.unixOnly && transport !== 'unix') {
+    return sendJson(res, 403, { error: { code: 'FORBIDDEN', message: `${matched.route.path} is answered only on the orchestrator's Unix socket` } });
   }
   const ndjson = (req.headers.accept ?? '').includes(NDJSON);
   const abort = new AbortController();
@@ -135,7 +132,7 @@ async function handle(deps: HandlerDeps, transport: 'unix' | 'tcp', req: Incomin
   };
   if (ndjson) res.writeHead(200, { 'content-type': `${NDJSON}; charset=utf-8`, 'cache-control': 'no-store' });
   try {
-    const body = req.method === 'GET' ? undefined : await readBody(req);
+    const body = req.method === 'GET' ? undefined : await readBody(req, MAX_BODY);
     let pooled: PooledContext | undefined;
     const ctxOf = (): PooledContext => (pooled ??= deps.pool.get(caller));
     if (matched.route.needsConfig) ctxOf(); // config errors surface before anything runs
@@ -145,6 +142,8 @@ async function handle(deps: HandlerDeps, transport: 'unix' | 'tcp', req: Incomin
       query: url.searchParams,
       body,
       api: () => (api ??= new InProcessApi(ctxOf())),
+      context: ctxOf,
+      caller,
       list: async (project) => {
         const r = await deps.lifecycle.list(ctxOf(), project);
         return { sessions: r.sessions.map(publicSession), checked_at: new Date(r.at).toISOString() };

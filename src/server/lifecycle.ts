@@ -27,6 +27,7 @@ export class Lifecycle {
    */
   private readonly generation = new Map<string, number>();
   private readonly mutating = new Map<string, number>();
+  private readonly sweepListeners = new Set<(configPath: string, result: SweepResult) => void>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   lastSweep: { at: number; ms: number } | undefined;
@@ -60,7 +61,10 @@ export class Lifecycle {
     const sessions = await withEnv(ctx.env, () => ctx.manager.list());
     const result = { sessions, gen, at: Date.now(), ms: Date.now() - started };
     const previous = this.latest.get(ctx.configPath);
-    if (!previous || previous.gen <= gen) this.latest.set(ctx.configPath, result);
+    if (!previous || previous.gen <= gen) {
+      this.latest.set(ctx.configPath, result);
+      for (const l of this.sweepListeners) l(ctx.configPath, result);
+    }
     return result;
   }
 
@@ -74,6 +78,12 @@ export class Lifecycle {
       ),
     );
     this.lastSweep = { at: Date.now(), ms: Date.now() - started };
+  }
+
+  /** Hear every sweep result that becomes the current one (the dashboard's live feed). */
+  onSweep(listener: (configPath: string, result: SweepResult) => void): () => void {
+    this.sweepListeners.add(listener);
+    return () => this.sweepListeners.delete(listener);
   }
 
   /** Sessions of a config: from the latest sweep when it is fresh and nothing changed since, else checked now. */

@@ -4,7 +4,11 @@
  * CLI uses with --no-server, so both give identical results.
  */
 import type { z } from 'zod';
-import type { EnnioApi } from '../api/contract.js';
+import type { DashboardLogin, EnnioApi, ProjectJson } from '../api/contract.js';
+import type { Caller } from '../cli/context.js';
+import type { EnnioConfig } from '../config/schema.js';
+import { probeHosts } from '../services/host-probe.js';
+import type { PooledContext } from './contexts.js';
 import * as s from '../api/schemas.js';
 import { EnnioError } from '../core/errors.js';
 
@@ -14,6 +18,9 @@ export interface RouteContext {
   body: unknown;
   /** The caller's API (its config and environment). */
   api(): EnnioApi;
+  /** The caller's config, session manager and backends. */
+  context(): PooledContext;
+  caller: Caller;
   /** Sessions from the latest sweep (or checked now). */
   list(project: string | undefined): Promise<{ sessions: unknown[]; checked_at: string }>;
   /** Runs a change to sessions: no status is answered from a sweep older than its end. */
@@ -26,6 +33,8 @@ export interface RouteContext {
 
 export interface ServerFacts {
   health(): z.infer<typeof s.healthSchema>;
+  /** A dashboard URL with a one-time login token for `caller` (starts listening on TCP if needed). */
+  dashboardLogin(caller: Caller, config: EnnioConfig): Promise<DashboardLogin>;
   status(): z.infer<typeof s.serverStatusSchema>;
   stop(): void;
 }
@@ -40,6 +49,8 @@ export interface Route {
   response: z.ZodType;
   /** Needs a caller context (a config); server-only routes do not. */
   needsConfig: boolean;
+  /** Answered only on the Unix socket (only this user can reach it). */
+  unixOnly?: boolean;
   /** Answered as a stream (NDJSON lines or SSE), not one JSON value. */
   streaming?: 'ndjson' | 'sse';
   handle(ctx: RouteContext): Promise<unknown>;
@@ -115,7 +126,30 @@ export const ROUTES: Route[] = [
     method: 'POST', path: '/api/v1/cleanup', summary: 'Kill sessions whose agent exited; purge forgets killed ones', body: s.cleanupRequest, response: s.cleanupResult, needsConfig: true,
     handle: (c) => c.mutation(() => c.api().cleanup(parse(s.cleanupRequest, c.body ?? {}, 'cleanup request').purge)),
   },
+  {
+    method: 'GET', path: '/api/v1/projects', summary: 'The projects of the config (the spawn form)', response: s.projectsSchema, needsConfig: true,
+    handle: async (c) => ({ projects: projectsOf(c.context().config) }),
+  },
+  {
+    method: 'GET', path: '/api/v1/hosts', summary: 'Hosts of the config: reachable, round trip, ennio-node version and uptime', response: s.hostsSchema, needsConfig: true,
+    handle: async (c) => ({ hosts: await probeHosts(c.context().config, c.context().backends) }),
+  },
+  {
+    method: 'POST', path: '/api/v1/dashboard/login', summary: 'A dashboard URL with a one-time login token (Unix socket only)', response: s.dashboardLoginSchema,
+    needsConfig: true, unixOnly: true,
+    handle: (c) => c.server.dashboardLogin(c.caller, c.context().config),
+  },
 ];
+
+function projectsOf(config: EnnioConfig): ProjectJson[] {
+  return config.projects.map((p) => ({
+    name: p.name,
+    agent: p.agent ?? config.defaults.agent,
+    host: p.ssh_config ? p.ssh_config.host : 'local',
+    backend: p.ssh_config ? `ssh:${p.ssh_config.strategy}` : 'local',
+    default_branch: p.default_branch,
+  }));
+}
 
 /** The route for a method and path, with its path parameters. */
 export function matchRoute(method: string, pathname: string): { route: Route; params: Record<string, string> } | undefined {

@@ -7,6 +7,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Caller } from '../cli/context.js';
 import type { EnnioConfig } from '../config/schema.js';
@@ -22,6 +23,10 @@ import { acquireLock } from './instance-lock.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './log.js';
 import type { ServerFacts } from './routes.js';
+import { LiveFeed } from './live-feed.js';
+import { terminalSockets } from './terminal-ws.js';
+import { BrowserAuth } from './web-auth.js';
+import { WebFiles } from './web-static.js';
 
 const DEFAULTS = { sweepMs: 2000, idleMs: 3 * 3_600_000 };
 
@@ -64,6 +69,12 @@ function listenTcp(server: Server, host: string, port: number): Promise<number> 
   });
 }
 
+/** The host part of a URL that reaches a server listening on `host`. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return hostname();
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /** The TCP bearer token: api_token from the config, else one generated once and kept 0600 in $ENNIO_HOME. */
 function tcpToken(home: string, config: EnnioConfig | undefined): string {
   if (config?.api_token) return config.api_token;
@@ -103,6 +114,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   let lastClient = Date.now();
   const streams = { count: 0 };
   let port: number | string = 'off';
+  let tcpHost = '127.0.0.1';
   let stopping: Promise<void> | undefined;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -124,7 +136,13 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
       last_sweep_ms: lifecycle.lastSweep?.ms ?? null, sweep_interval_ms: sweepMs(), idle_exit_ms: idleMs,
     }),
     stop: () => void stop(),
+    dashboardLogin: async (caller, config) => {
+      const listening = await ensureTcp(config);
+      const { token, expiresAt } = browser.mintLogin(caller);
+      return { url: `http://${urlHost(tcpHost)}:${listening}/login#token=${token}`, expires_at: expiresAt.toISOString() };
+    },
   };
+  const browser = new BrowserAuth();
   const token = tcpToken(home, defaultConfig);
   const deps: HandlerDeps = {
     pool, lifecycle, events: store.events, log, build: BUILD, server: facts,
@@ -132,9 +150,40 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
     tokenDigest: () => createHash('sha256').update(token).digest(),
     inflight: new Map(), streams,
     touch: () => (lastClient = Date.now()),
+    browser, web: new WebFiles(), feed: new LiveFeed(lifecycle, store.sessions, log),
   };
   const unixServer = createServer({ maxHeaderSize: 1024 * 1024 }, createHandler(deps, 'unix'));
   const tcpServer = createServer(createHandler(deps, 'tcp'));
+  const terminals = terminalSockets(deps);
+  unixServer.on('upgrade', terminals.upgrade('unix'));
+  tcpServer.on('upgrade', terminals.upgrade('tcp'));
+  const writeState = (): void =>
+    writeFileSync(files.state, `${JSON.stringify({ pid: process.pid, version: VERSION, build: BUILD, socket, port, started_at: new Date(startedAt).toISOString() })}\n`, { mode: 0o600 });
+
+  /**
+   * The dashboard needs the TCP port. An orchestrator started where no config was found
+   * has none yet: the first `ennio dashboard` opens it with that caller's config.
+   */
+  let opening: Promise<number> | undefined;
+  function ensureTcp(config: EnnioConfig): Promise<number> {
+    if (typeof port === 'number') return Promise.resolve(port);
+    opening ??= listenTcp(tcpServer, config.server.host, config.port)
+      .then((p) => {
+        port = p;
+        tcpHost = config.server.host;
+        writeState();
+        log.info('TCP port opened for the dashboard', { host: tcpHost, port: p });
+        return p;
+      })
+      .catch((err: unknown) => {
+        opening = undefined;
+        const code = (err as NodeJS.ErrnoException).code ?? String(err);
+        throw new EnnioError('SERVER_UNAVAILABLE', `the dashboard cannot listen on ${config.server.host}:${config.port} (${code})`, {
+          hint: 'set another `port` in ennio.yaml (0 picks a free one), then `ennio stop` and run `ennio dashboard` again',
+        });
+      });
+    return opening;
+  }
   try {
     await listenUnix(unixServer, socket);
   } catch (err) {
@@ -146,12 +195,13 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   if (defaultConfig) {
     try {
       port = await listenTcp(tcpServer, defaultConfig.server.host, defaultConfig.port);
+      tcpHost = defaultConfig.server.host;
     } catch (err) {
       port = `unavailable (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
       log.warn('TCP port unavailable; the API stays on the Unix socket', { port: defaultConfig.port, error: (err as Error).message });
     }
   }
-  writeFileSync(files.state, `${JSON.stringify({ pid: process.pid, version: VERSION, build: BUILD, socket, port, started_at: new Date(startedAt).toISOString() })}\n`, { mode: 0o600 });
+  writeState();
   lifecycle.start();
   log.info('orchestrator started', { pid: process.pid, version: VERSION, build: BUILD, socket, port, sweep_interval_ms: sweepMs() });
 
@@ -160,6 +210,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
       log.info('stopping');
       lifecycle.stop();
       for (const c of deps.inflight.values()) c.abort();
+      terminals.closeAll();
       unixServer.closeAllConnections();
       tcpServer.closeAllConnections();
       await Promise.all([new Promise((r) => unixServer.close(r)), new Promise((r) => tcpServer.close(r))]);

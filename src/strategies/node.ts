@@ -130,6 +130,13 @@ export class NodeRuntime implements Runtime {
     return Promise.resolve(attachArgv(this.host.target, [...tmux.tmuxBase(daemonTmux(handle)), 'attach-session', '-t', tmux.exactTarget(handle.id)], attachOptions(this.host.target, this.ennioHome)));
   }
 
+  /** The daemon's version and uptime from a heartbeat that never deploys (like `ennio node status`). */
+  async hostFacts(): Promise<Record<string, string>> {
+    const st = await this.node.status();
+    if (st.kind === 'running') return { node: 'running', node_version: st.heartbeat.version, node_uptime_s: String(st.heartbeat.uptimeSecs) };
+    return { node: st.kind, ...(st.reason ? { node_detail: st.reason } : {}) };
+  }
+
   /** The daemon's tmux session, streamed over SSH like the tmux strategy's (the daemon has no streaming RPC). */
   openTerminal(handle: RuntimeHandle, size: TerminalSize): Promise<TerminalStream> {
     return openTmuxTerminal(this.host, daemonTmux(handle), handle.id, size);

@@ -71,6 +71,8 @@ export interface Runtime {
   info?(handle: RuntimeHandle): Promise<Record<string, string>>;
   /** argv of an interactive command (run with inherited stdio) that attaches to the session. */
   attachArgv(handle: RuntimeHandle): Promise<string[]>;
+  /** Facts about what runs on the host for this runtime (ennio-node's version and uptime), for the hosts panel. */
+  hostFacts?(): Promise<Record<string, string>>;
   /** The session's terminal, streamed (the dashboard). Runtimes without a terminal leave it out. */
   openTerminal?(handle: RuntimeHandle, size: TerminalSize): Promise<TerminalStream>;
 }

@@ -1,0 +1,95 @@
+/**
+ * The overview: every session grouped by project and host, the ones waiting for you on
+ * top; the hosts panel and the spawn form beside them. Rows re-render only when their
+ * session or its last line changed, so 1,000 sessions stay cheap to update.
+ */
+import { html } from 'htm/preact';
+import { Component } from 'preact';
+import type { SessionJson } from '../api/contract.js';
+import { activityLabel, activityOf, age, waitingForYou } from './format.js';
+import { HostsPanel } from './hosts-panel.js';
+import { useLive, useTick } from './live.js';
+import { linkClick, sessionHref } from './router.js';
+import { SpawnForm } from './spawn-form.js';
+
+interface RowProps {
+  s: SessionJson;
+  line: string | undefined;
+  now: number;
+}
+
+class SessionRow extends Component<RowProps> {
+  override shouldComponentUpdate(next: RowProps): boolean {
+    const p = this.props;
+    return next.s !== p.s || next.line !== p.line || (next.now !== p.now && age(next.s.created_at, next.now) !== age(p.s.created_at, p.now));
+  }
+
+  override render({ s, line, now }: RowProps) {
+    const activity = activityOf(s);
+    return html`
+      <tr class=${waitingForYou(s) ? 'row waiting' : 'row'} data-session=${s.id}>
+        <td><a href=${sessionHref(s.id)} onClick=${linkClick(sessionHref(s.id))}>${s.id}</a></td>
+        <td><span class=${`status ${s.status}`}>${s.status}</span>${s.unreachable ? html` <span class="warn" title=${s.unreachable}>unreachable</span>` : null}</td>
+        <td>${activity ? html`<span class=${`activity ${activity}`}>${activityLabel(s)}</span>` : html`<span class="dim">—</span>`}</td>
+        <td class="mono">${s.branch}</td>
+        <td>${s.agent}</td>
+        <td title=${s.created_at}>${age(s.created_at, now)}</td>
+        <td class="mono last-line" title=${line ?? ''}>${line ?? ''}</td>
+      </tr>
+    `;
+  }
+}
+
+function SessionTable({ sessions, previews, now }: { sessions: SessionJson[]; previews: Map<string, string>; now: number }) {
+  return html`
+    <table class="sessions">
+      <thead><tr><th>Session</th><th>Status</th><th>Activity</th><th>Branch</th><th>Agent</th><th>Age</th><th>Last line</th></tr></thead>
+      <tbody>${sessions.map((s) => html`<${SessionRow} key=${s.id} s=${s} line=${previews.get(s.id)} now=${now} />`)}</tbody>
+    </table>
+  `;
+}
+
+const STATUS_ORDER: Record<string, number> = { running: 0, spawning: 1, exited: 2, failed: 3, killed: 4 };
+
+function bySessionOrder(a: SessionJson, b: SessionJson): number {
+  return (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) || b.created_at.localeCompare(a.created_at);
+}
+
+export function OverviewPage() {
+  const store = useLive();
+  const now = useTick(15_000);
+  const all = [...store.sessions.values()];
+  const waiting = all.filter(waitingForYou).sort(bySessionOrder);
+  const groups = new Map<string, { project: string; host: string; backend: string; sessions: SessionJson[] }>();
+  for (const s of all) {
+    const key = `${s.project}\0${s.host}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { project: s.project, host: s.host, backend: s.backend, sessions: [] }));
+    g.sessions.push(s);
+  }
+  const ordered = [...groups.values()].sort((a, b) => a.project.localeCompare(b.project) || a.host.localeCompare(b.host));
+  return html`
+    <div class="overview">
+      <section class="sessions-column" aria-label="Sessions">
+        ${waiting.length > 0
+          ? html`<section class="group waiting-group" aria-label="Waiting for you">
+              <h2>Waiting for you <span class="count">${waiting.length}</span></h2>
+              <${SessionTable} sessions=${waiting} previews=${store.previews} now=${now} />
+            </section>`
+          : null}
+        ${!store.loaded ? html`<p class="dim">Loading sessions…</p>` : null}
+        ${store.loaded && all.length === 0 ? html`<p class="empty">No sessions yet. Spawn one with the form, or <code>ennio spawn &lt;project&gt;</code>.</p>` : null}
+        ${ordered.map(
+          (g) => html`<section class="group" key=${`${g.project}\0${g.host}`} aria-label=${`${g.project} on ${g.host}`}>
+            <h2>${g.project} <span class="dim">on</span> ${g.host} <span class="tag">${g.backend}</span> <span class="count">${g.sessions.length}</span></h2>
+            <${SessionTable} sessions=${g.sessions.sort(bySessionOrder)} previews=${store.previews} now=${now} />
+          </section>`,
+        )}
+      </section>
+      <aside class="side">
+        <${SpawnForm} />
+        <${HostsPanel} hosts=${store.hosts} />
+      </aside>
+    </div>
+  `;
+}
