@@ -45,10 +45,16 @@ interface ConfigWatch {
   hostsTimer: NodeJS.Timeout | undefined;
 }
 
-/** The last line with text, without trailing blanks. */
+/**
+ * The last line that says something, without trailing blanks: an agent's bare input
+ * prompt (`›`, `>`, `$ `) is passed over for the line above it.
+ */
 export function lastLine(output: string): string {
   const lines = output.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
-  return lines[lines.length - 1] ?? '';
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if ((lines[i]!.match(/[\p{L}\p{N}]/gu) ?? []).length >= 3) return lines[i]!.trim();
+  }
+  return lines[lines.length - 1]?.trim() ?? '';
 }
 
 async function eachLimited<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {

@@ -117,7 +117,7 @@ export function TerminalView({ id, generation }: { id: string; generation: strin
 
   return html`
     <div class="terminal-wrap">
-      <div class="terminal" ref=${box} aria-label=${`Terminal of ${id}`}></div>
+      <div class="term-box" ref=${box} aria-label=${`Terminal of ${id}`}></div>
       ${state.kind !== 'live'
         ? html`<div class=${`terminal-note ${state.kind}`} role="status">
             ${state.kind === 'connecting' ? 'connecting…' : state.kind === 'ended' ? `terminal closed: ${state.reason}` : state.message}
