@@ -6,6 +6,7 @@ const benches = [
   ['SSH: warm SshHost vs OpenSSH ControlMaster (issue: remote execution)', 'bench/ssh-bench.ts'],
   ['Remote spawn along the real SessionManager path', 'bench/spawn-bench.ts'],
   ['ennio-node: gRPC through the SSH tunnel vs tmux strategy vs ControlMaster', 'bench/node-bench.ts'],
+  ['Dashboard in Chromium: keystroke → echo, 1,000-session overview', 'bench/dashboard-bench.ts'],
 ];
 let failed = 0;
 for (const [title, file] of benches) {

@@ -27,7 +27,7 @@ rmSync('dist/chunks', { recursive: true, force: true });
 rmSync('dist/web', { recursive: true, force: true });
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: false, logLevel: 'warning', define };
 
-await Promise.all([
+const results = await Promise.all([
   build({
     ...common,
     // Split so each command loads only what it uses (lazy import()): a command the
@@ -61,9 +61,14 @@ await Promise.all([
     outdir: 'dist/web',
     bundle: true,
     format: 'esm',
+    // xterm.js is its own chunk, loaded with the first session page.
+    splitting: true,
+    chunkNames: 'assets/chunks/[name]-[hash]',
+    metafile: true,
     platform: 'browser',
     target: ['chrome110', 'firefox115', 'safari16'],
-    minify: true,
+    // ENNIO_WEB_DEBUG=1: readable code for the browser's profiler.
+    minify: process.env['ENNIO_WEB_DEBUG'] !== '1',
     sourcemap: false,
     logLevel: 'warning',
     define,
@@ -71,12 +76,23 @@ await Promise.all([
   }),
 ]);
 for (const page of ['index.html', 'login.html']) copyFileSync(join('src/web', page), join('dist/web', page));
-// First load of the dashboard: the page, its script and its styles, as sent (gzip).
-const FIRST_LOAD = ['index.html', 'assets/app.js', 'assets/app.css'];
+// First load of the dashboard, as sent (gzip): the overview (page, script, styles), and a
+// session page opened directly (everything, the terminal's chunk included).
 const LIMIT_KB = 300;
-const gzipped = FIRST_LOAD.reduce((sum, f) => sum + gzipSync(readFileSync(join('dist/web', f)), { level: 9 }).length, 0);
-const kb = Math.round(gzipped / 102.4) / 10;
-process.stdout.write(`dashboard first load: ${kb} KB gzipped (limit ${LIMIT_KB} KB)\n`);
-if (kb > LIMIT_KB) throw new Error(`the dashboard's first load is ${kb} KB gzipped, over ${LIMIT_KB} KB`);
+const gzipKb = (files) => Math.round(files.reduce((sum, f) => sum + gzipSync(readFileSync(join('dist/web', f)), { level: 9 }).length, 0) / 102.4) / 10;
+const { outputs } = results[results.length - 1].metafile;
+/** A script and what it imports, statically only or dynamic imports too, as paths under dist/web. */
+const closure = (file, dynamic, seen = new Set()) => {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  for (const i of outputs[`dist/web/${file}`]?.imports ?? []) {
+    if (i.kind === 'import-statement' || (dynamic && i.kind === 'dynamic-import')) closure(i.path.replace(/^dist\/web\//, ''), dynamic, seen);
+  }
+  return seen;
+};
+const overviewKb = gzipKb(['index.html', 'assets/app.css', ...closure('assets/app.js', false)]);
+const sessionKb = gzipKb(['index.html', 'assets/app.css', ...closure('assets/app.js', true)]);
+process.stdout.write(`dashboard first load: ${overviewKb} KB gzipped (overview), ${sessionKb} KB (a session page, terminal included); limit ${LIMIT_KB} KB\n`);
+if (sessionKb > LIMIT_KB) throw new Error(`the dashboard's first load is ${sessionKb} KB gzipped, over ${LIMIT_KB} KB`);
 chmodSync('dist/cli.js', 0o755);
 chmodSync('dist/ennio-node.cjs', 0o755);

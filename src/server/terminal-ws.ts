@@ -78,17 +78,25 @@ async function serveTerminal(deps: HandlerDeps, ctx: PooledContext, id: string, 
   const sendJson = (value: unknown): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(value));
   };
+  // Keys typed while the terminal opens are kept and delivered once it is open.
+  const early: Array<(t: TerminalStream) => void> = [];
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    const apply = message(isBinary ? undefined : String(data), size);
+    if (!apply) return;
+    if (terminal) apply(terminal);
+    else early.push(apply);
+  });
+  let opened: TerminalStream;
   try {
-    terminal = await withEnv(ctx.env, () => ctx.manager.openTerminal(id, size));
+    opened = await withEnv(ctx.env, () => ctx.manager.openTerminal(id, size));
   } catch (err) {
     sendJson({ type: 'error', ...wireError(err) });
     ws.close(1011, 'no terminal');
     return;
   }
-  if (gone) return terminal.close();
-  const t = terminal;
-  t.onSize((s) => sendJson({ type: 'size', ...s }));
-  t.onOutput((bytes) => {
+  if (gone) return opened.close();
+  opened.onSize((s) => sendJson({ type: 'size', ...s }));
+  opened.onOutput((bytes) => {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED) {
       deps.log.warn('terminal viewer too slow; closing its stream', { session: id });
@@ -97,22 +105,29 @@ async function serveTerminal(deps: HandlerDeps, ctx: PooledContext, id: string, 
     }
     ws.send(bytes, { binary: true });
   });
-  t.onEnd((reason) => {
+  opened.onEnd((reason) => {
     sendJson({ type: 'end', reason });
     ws.close(1000, 'ended');
   });
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    if (isBinary) return;
-    let msg: { type?: unknown; data?: unknown; cols?: unknown; rows?: unknown };
-    try {
-      msg = JSON.parse(String(data)) as typeof msg;
-    } catch {
-      return;
-    }
-    if (msg.type === 'keys' && typeof msg.data === 'string') t.keys(msg.data);
-    else if (msg.type === 'paste' && typeof msg.data === 'string') t.paste(msg.data);
-    else if (msg.type === 'resize' && typeof msg.cols === 'number' && typeof msg.rows === 'number') {
-      t.resize({ cols: dimension(String(msg.cols), size.cols, 1000), rows: dimension(String(msg.rows), size.rows, 500) });
-    }
-  });
+  terminal = opened;
+  for (const apply of early.splice(0)) apply(opened);
+}
+
+/** What a browser's message asks of the terminal, or undefined for anything else. */
+function message(text: string | undefined, size: { cols: number; rows: number }): ((t: TerminalStream) => void) | undefined {
+  if (text === undefined) return undefined;
+  let msg: { type?: unknown; data?: unknown; cols?: unknown; rows?: unknown };
+  try {
+    msg = JSON.parse(text) as typeof msg;
+  } catch {
+    return undefined;
+  }
+  const data = msg.data;
+  if (msg.type === 'keys' && typeof data === 'string') return (t) => t.keys(data);
+  if (msg.type === 'paste' && typeof data === 'string') return (t) => t.paste(data);
+  if (msg.type === 'resize' && typeof msg.cols === 'number' && typeof msg.rows === 'number') {
+    const next = { cols: dimension(String(msg.cols), size.cols, 1000), rows: dimension(String(msg.rows), size.rows, 500) };
+    return (t) => t.resize(next);
+  }
+  return undefined;
 }

@@ -33,6 +33,9 @@ class TmuxTerminal implements TerminalStream {
   private shown: TerminalSize | undefined;
   private ended: string | undefined;
   private pastes = 0;
+  /** Resolves once tmux says the client is attached: commands sent earlier may find no client. */
+  private attached!: () => void;
+  private readonly ready = new Promise<void>((resolve) => (this.attached = resolve));
   /** Output before anyone listens (the first screen is drawn while opening): given to the first listener. */
   private held: Buffer[] | undefined = [];
 
@@ -52,6 +55,7 @@ class TmuxTerminal implements TerminalStream {
   }
 
   private notification(line: string): void {
+    if (line.startsWith('%session-changed')) this.attached();
     if (line.startsWith('%exit')) this.end(`session ${this.name} ended${line.length > 5 ? ` (${line.slice(6)})` : ''}`);
     const size = layoutSize(line);
     if (size && this.shown && (size.cols !== this.shown.cols || size.rows !== this.shown.rows)) this.snapshot();
@@ -72,6 +76,7 @@ class TmuxTerminal implements TerminalStream {
   }
 
   async start(size: TerminalSize): Promise<void> {
+    await Promise.race([this.ready, new Promise<void>((resolve) => this.onEnd(() => resolve()))]);
     const [[id]] = (await this.command(`display-message -p -t ${exactTarget(this.name)} "#{pane_id}"`)) as [[string]];
     this.paneId = id.trim();
     await this.command(resizeLine(size.cols, size.rows));

@@ -29,4 +29,5 @@ function App() {
 }
 
 live.start();
+(window as unknown as { ennioLive?: typeof live }).ennioLive = live; // for tests and benches
 render(html`<${App} />`, document.getElementById('app')!);

@@ -10,9 +10,21 @@ import { api, ApiError, sessionPath } from './api.js';
 import { activityLabel, activityOf, age } from './format.js';
 import { useLive, useTick } from './live.js';
 import { linkClick } from './router.js';
-import { TerminalView } from './terminal-view.js';
+import type { TerminalView } from './terminal-view.js';
 
 const HAS_TERMINAL = new Set(['running', 'exited']);
+
+/** xterm.js is loaded with the first session page, not with the overview. */
+let terminalModule: Promise<typeof TerminalView> | undefined;
+
+function LazyTerminal(props: { id: string; generation: string }) {
+  const [View, setView] = useState<typeof TerminalView | undefined>(undefined);
+  useEffect(() => {
+    void (terminalModule ??= import('./terminal-view.js').then((m) => m.TerminalView)).then((v) => setView(() => v));
+  }, []);
+  if (View) return html`<${View} ...${props} />`;
+  return html`<div class="terminal-wrap"><div class="term-box"></div><div class="terminal-note connecting" role="status">loading…</div></div>`;
+}
 const RESTORABLE = new Set(['exited', 'killed', 'failed']);
 
 type Note = { ok: string } | { error: ApiError } | undefined;
@@ -162,7 +174,7 @@ export function SessionPage({ id }: { id: string }) {
       <div class="session-body">
         <div class="session-main">
           ${terminalOn
-            ? html`<${TerminalView} id=${session.id} generation=${String(lastChange)} />`
+            ? html`<${LazyTerminal} id=${session.id} generation=${String(lastChange)} />`
             : html`<div class="terminal-off">No terminal: the session is ${session.status}.${RESTORABLE.has(session.status) ? ' Restore it to start the agent again.' : ''}</div>`}
           <${MessageBox} id=${session.id} disabled=${session.status !== 'running'} />
         </div>

@@ -62,12 +62,14 @@ export function TerminalView({ id, generation }: { id: string; generation: strin
       let ended = false;
       socket.onopen = () => {
         failures = 0;
-        setState({ kind: 'live' });
       };
       socket.onmessage = (e: MessageEvent<ArrayBuffer | string>) => {
         if (typeof e.data !== 'string') return term.write(new Uint8Array(e.data));
         const msg = JSON.parse(e.data) as { type: string; cols?: number; rows?: number; reason?: string; message?: string; hint?: string };
-        if (msg.type === 'size' && msg.cols && msg.rows) term.resize(msg.cols, msg.rows);
+        if (msg.type === 'size' && msg.cols && msg.rows) {
+          term.resize(msg.cols, msg.rows);
+          setState({ kind: 'live' }); // the screen follows at once
+        }
         else if (msg.type === 'end') {
           ended = true;
           setState({ kind: 'ended', reason: msg.reason ?? 'ended' });
