@@ -20,10 +20,10 @@ export function HostsPanel({ hosts }: { hosts: HostJson[] | undefined }) {
               (h) => html`<li key=${`${h.host}\0${h.backend}`} class=${h.reachable ? 'up' : 'down'}>
                 <div class="host-line">
                   <span class=${`dot ${h.reachable ? 'up' : 'down'}`} aria-hidden="true"></span>
-                  <strong>${h.host}</strong> <span class="tag">${h.backend}</span>
+                  <strong title=${h.host}>${h.host}</strong>
                   <span class="rtt">${h.reachable ? (h.rtt_ms !== null ? `${h.rtt_ms} ms` : 'this machine') : 'unreachable'}</span>
                 </div>
-                <div class="dim small">${h.projects.join(', ')}${nodeFacts(h) ? ` · ${nodeFacts(h)}` : ''}</div>
+                <div class="dim small"><span class="tag">${h.backend}</span> ${h.projects.join(', ')}${nodeFacts(h) ? ` · ${nodeFacts(h)}` : ''}</div>
                 ${h.detail ? html`<div class="warn small">${h.detail}</div>` : null}
               </li>`,
             )}

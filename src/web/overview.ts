@@ -21,21 +21,23 @@ interface RowProps {
   now: number;
   /** aria-rowindex: the row's place in the whole list, most rows not being in the DOM. */
   index: number;
+  /** Show the activity column (once the orchestrator reports activity at all). */
+  activity: boolean;
 }
 
 class SessionRow extends Component<RowProps> {
   override shouldComponentUpdate(next: RowProps): boolean {
     const p = this.props;
-    return next.s !== p.s || next.line !== p.line || next.index !== p.index || (next.now !== p.now && age(next.s.created_at, next.now) !== age(p.s.created_at, p.now));
+    return next.s !== p.s || next.line !== p.line || next.index !== p.index || next.activity !== p.activity || (next.now !== p.now && age(next.s.created_at, next.now) !== age(p.s.created_at, p.now));
   }
 
-  override render({ s, line, now, index }: RowProps) {
+  override render({ s, line, now, index, activity: showActivity }: RowProps) {
     const activity = activityOf(s);
     return html`
       <tr class=${waitingForYou(s) ? 'row waiting' : 'row'} data-session=${s.id} aria-rowindex=${index}>
         <td><a href=${sessionHref(s.id)} onClick=${linkClick(sessionHref(s.id))}>${s.id}</a></td>
         <td><span class=${`status ${s.status}`}>${s.status}</span>${s.unreachable ? html` <span class="warn" title=${s.unreachable}>unreachable</span>` : null}</td>
-        <td>${activity ? html`<span class=${`activity ${activity}`}>${activityLabel(s)}</span>` : html`<span class="dim">—</span>`}</td>
+        ${showActivity ? html`<td>${activity ? html`<span class=${`activity ${activity}`}>${activityLabel(s)}</span>` : html`<span class="dim">—</span>`}</td>` : null}
         <td class="mono">${s.branch}</td>
         <td>${s.agent}</td>
         <td title=${s.created_at}>${age(s.created_at, now)}</td>
@@ -48,15 +50,25 @@ class SessionRow extends Component<RowProps> {
 /** Matches `tr.row` in style.css. */
 const ROW_HEIGHT = 32;
 
-function SessionTable({ sessions, previews, now }: { sessions: SessionJson[]; previews: Map<string, string>; now: number }) {
+interface TableProps {
+  sessions: SessionJson[];
+  previews: Map<string, string>;
+  now: number;
+  activity: boolean;
+}
+
+function SessionTable({ sessions, previews, now, activity }: TableProps) {
   const body = useRef<HTMLTableSectionElement>(null);
   const { start, end } = useVisibleRows(body, sessions.length, ROW_HEIGHT);
   return html`
     <table class="sessions" aria-rowcount=${sessions.length + 1}>
-      <thead><tr aria-rowindex="1"><th>Session</th><th>Status</th><th>Activity</th><th>Branch</th><th>Agent</th><th>Age</th><th>Last line</th></tr></thead>
+      <thead><tr aria-rowindex="1">
+        <th>Session</th><th class="c-status">Status</th>${activity ? html`<th class="c-activity">Activity</th>` : null}<th class="c-branch">Branch</th>
+        <th class="c-agent">Agent</th><th class="c-age">Age</th><th>Last line</th>
+      </tr></thead>
       <tbody ref=${body}>
         ${start > 0 ? html`<tr class="spacer" aria-hidden="true" style=${`height:${start * ROW_HEIGHT}px`}></tr>` : null}
-        ${sessions.slice(start, end).map((s, i) => html`<${SessionRow} key=${s.id} s=${s} line=${previews.get(s.id)} now=${now} index=${start + i + 2} />`)}
+        ${sessions.slice(start, end).map((s, i) => html`<${SessionRow} key=${s.id} s=${s} line=${previews.get(s.id)} now=${now} index=${start + i + 2} activity=${activity} />`)}
         ${end < sessions.length ? html`<tr class="spacer" aria-hidden="true" style=${`height:${(sessions.length - end) * ROW_HEIGHT}px`}></tr>` : null}
       </tbody>
     </table>
@@ -75,6 +87,7 @@ export function OverviewPage() {
   const now = useTick(15_000);
   const all = [...store.sessions.values()];
   const waiting = all.filter(waitingForYou).sort(bySessionOrder);
+  const activity = all.some((s) => activityOf(s) !== undefined);
   const groups = new Map<string, { project: string; host: string; backend: string; sessions: SessionJson[] }>();
   for (const s of all) {
     const key = `${s.project}\0${s.host}`;
@@ -89,7 +102,7 @@ export function OverviewPage() {
         ${waiting.length > 0
           ? html`<section class="group waiting-group" aria-label="Waiting for you">
               <h2>Waiting for you <span class="count">${waiting.length}</span></h2>
-              <${SessionTable} sessions=${waiting} previews=${store.previews} now=${now} />
+              <${SessionTable} sessions=${waiting} previews=${store.previews} now=${now} activity=${activity} />
             </section>`
           : null}
         ${!store.loaded ? html`<p class="dim">Loading sessions…</p>` : null}
@@ -97,7 +110,7 @@ export function OverviewPage() {
         ${ordered.map(
           (g) => html`<section class="group" key=${`${g.project}\0${g.host}`} aria-label=${`${g.project} on ${g.host}`}>
             <h2>${g.project} <span class="dim">on</span> ${g.host} <span class="tag">${g.backend}</span> <span class="count">${g.sessions.length}</span></h2>
-            <${SessionTable} sessions=${g.sessions.sort(bySessionOrder)} previews=${store.previews} now=${now} />
+            <${SessionTable} sessions=${g.sessions.sort(bySessionOrder)} previews=${store.previews} now=${now} activity=${activity} />
           </section>`,
         )}
       </section>
