@@ -30,6 +30,8 @@ function writeConfig(dir: string, agentScript: string): string {
   const path = join(dir, 'ennio.yaml');
   writeFileSync(path, [
     '# Made by `ennio demo`. Run ennio commands from this folder, or pass -c with this file.',
+    '# The dashboard on any free port (an orchestrator that already runs keeps its own).',
+    'port: 0',
     'projects:',
     '  - name: demo',
     '    path: ./repo',
