@@ -57,7 +57,7 @@ const results = await Promise.all([
   // The dashboard: Preact + htm + xterm.js for browsers, served by the orchestrator from
   // dist/web (no CDN: it works offline and loads nothing from elsewhere).
   build({
-    entryPoints: { 'assets/app': 'src/web/main.ts', 'assets/login': 'src/web/login.ts' },
+    entryPoints: { 'assets/app': 'src/web/main.ts' },
     outdir: 'dist/web',
     bundle: true,
     format: 'esm',
@@ -75,7 +75,7 @@ const results = await Promise.all([
     legalComments: 'none',
   }),
 ]);
-for (const page of ['index.html', 'login.html']) copyFileSync(join('src/web', page), join('dist/web', page));
+copyFileSync('src/web/index.html', 'dist/web/index.html');
 // First load of the dashboard, as sent (gzip): the overview (page, script, styles), and a
 // session page opened directly (everything, the terminal's chunk included).
 const LIMIT_KB = 300;

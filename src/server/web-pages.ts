@@ -48,7 +48,7 @@ export async function serveWeb(deps: WebDeps, auth: RequestAuth | undefined, req
   }
   if (method !== 'GET' && method !== 'HEAD') return plain(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
   if (path === '/login') {
-    deps.web.serve(req, res, 'login.html');
+    deps.web.serve(req, res, 'index.html'); // the page signs in by itself (src/web/login.ts)
     return;
   }
   if (path.startsWith('/assets/')) {

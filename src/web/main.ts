@@ -7,6 +7,7 @@ import { useEffect } from 'preact/hooks';
 import { waitingForYou } from './format.js';
 import { live, useLive } from './live.js';
 import { OverviewPage } from './overview.js';
+import { signIn } from './login.js';
 import { linkClick, useRoute } from './router.js';
 import { SessionPage } from './session-page.js';
 
@@ -28,6 +29,11 @@ function App() {
   `;
 }
 
-live.start();
-(window as unknown as { ennioLive?: typeof live }).ennioLive = live; // for tests and benches
-render(html`<${App} />`, document.getElementById('app')!);
+// One page for both: /login signs in (and must not open the event stream yet), the rest is the app.
+if (location.pathname === '/login') {
+  signIn(document.getElementById('app')!);
+} else {
+  live.start();
+  (window as unknown as { ennioLive?: typeof live }).ennioLive = live; // for tests and benches
+  render(html`<${App} />`, document.getElementById('app')!);
+}

@@ -16,6 +16,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { ExecResult } from '../../host/host.js';
+import { ControlStreamParser } from '../../ops/tmux-control.js';
 
 export const CONTROL_SESSION = 'ennio-node-control';
 const COMMAND_TIMEOUT_MS = 10_000;
@@ -31,44 +32,24 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-/** Incremental parser of control-mode output; calls `onResult` for each of our blocks. */
+/**
+ * Incremental parser of control-mode output; calls `onResult` for each of our blocks.
+ * The framing rules live in src/ops/tmux-control.ts (the dashboard's terminals use the
+ * same parser); `%output` never reaches this client (`refresh-client -f no-output`).
+ */
 export class ControlParser {
-  private buffer = '';
-  private block: { end: string; error: string; ours: boolean; lines: string[] } | undefined;
+  private readonly stream: ControlStreamParser;
 
-  constructor(
-    private readonly onResult: (ok: boolean, lines: string[]) => void,
-    private readonly onNotification: (line: string) => void,
-  ) {}
-
-  feed(text: string): void {
-    this.buffer += text;
-    let nl: number;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      this.line(line);
-    }
+  constructor(onResult: (ok: boolean, lines: string[]) => void, onNotification: (line: string) => void) {
+    this.stream = new ControlStreamParser({
+      block: (ours, ok, lines) => ours && onResult(ok, lines),
+      output: () => {},
+      notification: onNotification,
+    });
   }
 
-  private line(line: string): void {
-    if (this.block) {
-      if (line === this.block.end || line === this.block.error) {
-        const { ours, lines } = this.block;
-        this.block = undefined;
-        if (ours) this.onResult(!line.startsWith('%error'), lines);
-      } else {
-        this.block.lines.push(line);
-      }
-      return;
-    }
-    const m = /^%begin (\d+) (\d+) (\d+)$/.exec(line);
-    if (m) {
-      const tail = `${m[1]} ${m[2]} ${m[3]}`;
-      this.block = { end: `%end ${tail}`, error: `%error ${tail}`, ours: m[3] === '1', lines: [] };
-      return;
-    }
-    this.onNotification(line);
+  feed(chunk: string | Buffer): void {
+    this.stream.feed(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
   }
 }
 
@@ -98,8 +79,7 @@ export class ControlClient {
         if (line.startsWith('%exit')) this.die('tmux control client exited');
       },
     );
-    this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (text: string) => parser.feed(text));
+    this.child.stdout.on('data', (chunk: Buffer) => parser.feed(chunk));
     this.child.stderr.on('data', () => {});
     this.child.stdin.on('error', () => this.die('tmux control client closed its input'));
     this.child.on('error', (err) => this.die(`tmux control client failed: ${err.message}`));
