@@ -11,6 +11,8 @@ import { browserSkipReason, launchBrowser, signIn, useOrchestrator, waitForTermi
 import { createRemoteWorld, type RemoteWorld } from './helpers/remote-world.js';
 import { freePort, sshdSkipReason } from './helpers/sshd.js';
 
+/** A real browser, orchestrator and agents on a shared 2-core machine: generous, never a measure. */
+const BROWSER_TEST_MS = 180_000;
 const skip = browserSkipReason() ?? sshdSkipReason();
 if (skip) console.log(`skipping remote dashboard tests: ${skip}`);
 
@@ -42,7 +44,7 @@ afterAll(async () => {
   await w?.stop();
 });
 
-describe.skipIf(skip)('dashboard with remote sessions', () => {
+describe.skipIf(skip)('dashboard with remote sessions', { timeout: BROWSER_TEST_MS }, () => {
   for (const project of ['rtmux', 'rnode']) {
     it(`${project}: streams the remote terminal, takes typed keys and a multi-line message`, async () => {
       const s = spawnCli(project);

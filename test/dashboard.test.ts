@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorld, demoProject, sha256, waitFor, type World } from './helpers/cli.js';
 import { browserSkipReason, launchBrowser, loginUrl, signIn, useOrchestrator, waitForTerminal } from './helpers/browser.js';
 
+/** A real browser, orchestrator and agents on a shared 2-core machine: generous, never a measure. */
+const BROWSER_TEST_MS = 180_000;
 const skip = browserSkipReason();
 if (skip) console.log(`skipping dashboard tests: ${skip}`);
 
@@ -39,7 +41,7 @@ afterAll(async () => {
   w?.cleanup();
 });
 
-describe.skipIf(skip)('dashboard with a local session', () => {
+describe.skipIf(skip)('dashboard with a local session', { timeout: BROWSER_TEST_MS }, () => {
   it('shows a session spawned from the CLI without a reload, and its last line', async () => {
     const { page, context } = await signIn(browser, w);
     try {
@@ -121,7 +123,7 @@ describe.skipIf(skip)('dashboard with a local session', () => {
   });
 });
 
-describe.skipIf(skip)('dashboard sign-in and request rules', () => {
+describe.skipIf(skip)('dashboard sign-in and request rules', { timeout: BROWSER_TEST_MS }, () => {
   it('trades a one-time link for an HttpOnly, SameSite=Strict cookie and a clean URL', async () => {
     const url = loginUrl(w);
     const context = await browser.newContext();

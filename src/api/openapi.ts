@@ -21,9 +21,23 @@ export function openApiDocument(): Record<string, unknown> {
   }
   paths['/api/v1/events'] = {
     get: {
-      summary: 'Session events as Server-Sent Events; resumable with Last-Event-ID or ?after=N',
-      parameters: [{ name: 'after', in: 'query', required: false, schema: { type: 'integer' } }],
+      summary: 'Session events as Server-Sent Events; resumable with Last-Event-ID or ?after=N. feed=1 adds the live feed of the dashboard (sessions snapshot, session/removed/preview/hosts messages)',
+      parameters: [
+        { name: 'after', in: 'query', required: false, schema: { type: 'integer' } },
+        { name: 'feed', in: 'query', required: false, schema: { type: 'string', enum: ['1'] } },
+      ],
       responses: { '200': { description: 'text/event-stream of events', content: { 'text/event-stream': { schema: json(eventSchema) } } } },
+    },
+  };
+  paths['/api/v1/sessions/{id}/terminal'] = {
+    get: {
+      summary: "WebSocket: the session's terminal. Server → client: binary terminal bytes; JSON {type:size|end|error}. Client → server: JSON {type:keys|paste, data} or {type:resize, cols, rows}",
+      parameters: [
+        { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+        { name: 'cols', in: 'query', required: false, schema: { type: 'integer' } },
+        { name: 'rows', in: 'query', required: false, schema: { type: 'integer' } },
+      ],
+      responses: { '101': { description: 'Switching Protocols (WebSocket)' }, default: errorResponse },
     },
   };
   return {
