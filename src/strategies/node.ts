@@ -91,6 +91,11 @@ export class NodeRuntime implements Runtime {
     return this.node.createRuntime({ sessionId: spec.sessionId, name: spec.name, launchCommand: shellJoin(spec.command), env: spec.env, cwd: spec.cwd });
   }
 
+  /** The daemon names the tmux session as asked (the session id), on its own tmux server. */
+  handleFor(sessionId: string): Promise<RuntimeHandle | undefined> {
+    return Promise.resolve({ id: sessionId, runtimeName: this.name, data: {} });
+  }
+
   destroy(handle: RuntimeHandle): Promise<void> {
     return this.node.destroyRuntime(handle);
   }
