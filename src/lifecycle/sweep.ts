@@ -1,0 +1,201 @@
+/**
+ * One sweep: the status of every given session, with ONE command per host and one batched
+ * call per ennio-node, however many sessions there are.
+ *
+ * Sessions are grouped by how their runtime sweeps (Runtime.sweeper):
+ * - host-probe (tmux, tmate, remote_control, local tmux): every probe of a host (one
+ *   `list-panes -a` per tmux server, plus probes other features register for that host
+ *   through `extraProbes`) runs as one command (src/ops/host-probes.ts);
+ * - batch (ennio-node): one ListRuntimes call per node;
+ * - none (the process runtime): `liveness` per session, on this machine.
+ *
+ * With a ReconnectGate (the orchestrator), a host or node that could not be asked is not
+ * asked again until its backoff has passed; its sessions are reported with the last
+ * failure meanwhile. What the statuses mean for the store is the caller's business
+ * (SessionManager.applySweep records running → exited).
+ */
+import { withEnv, type Env } from '../core/request-env.js';
+import type { Host } from '../host/host.js';
+import { runHostProbes, type HostProbe, type ProbeResult } from '../ops/host-probes.js';
+import type { BatchSweeper, HostProbeSweeper, Runtime, RuntimeHandle, RuntimeStatus } from '../strategies/types.js';
+import type { ReconnectGate } from './backoff.js';
+
+export interface SweepTarget {
+  /** The session id (results are keyed by it). */
+  id: string;
+  runtime: Runtime;
+  handle: RuntimeHandle;
+  /** The environment of the session's context (a local tmux server depends on it); default: the current one. */
+  env?: Env;
+}
+
+export type SessionCheck =
+  | { ok: true; status: RuntimeStatus }
+  /** Not checked: why, and, when the host was left alone because of backoff, when it is tried next. */
+  | { ok: false; error: unknown; retryAt?: number };
+
+export interface HostSweep {
+  /** The backoff key: `host:<label>` or `node:<key>`. */
+  key: string;
+  label: string;
+  kind: 'host-probe' | 'batch' | 'per-session';
+  sessions: number;
+  /** Commands run on the host (host-probe) or calls made (batch, per-session). */
+  calls: number;
+  ms: number;
+  /** Why the host could not be asked (now, or at the last attempt when in backoff). */
+  error?: unknown;
+  /** Set when the host was not asked because of backoff: when it will be. */
+  retryAt?: number;
+  /** The host answered after failing. */
+  recovered?: boolean;
+  /** Every probe's result, extra probes included (host-probe only). */
+  probes?: ReadonlyMap<string, ProbeResult>;
+}
+
+export interface SweepReport {
+  /** When the sweep finished (ms since epoch) and how long it took. */
+  at: number;
+  ms: number;
+  checks: Map<string, SessionCheck>;
+  hosts: HostSweep[];
+}
+
+/** Probes a feature wants in every sweep command of a host (e.g. reading activity state files). */
+export type ProbeProvider = (host: Host) => readonly HostProbe[];
+
+export interface SweepOptions {
+  gate?: ReconnectGate;
+  extraProbes?: readonly ProbeProvider[];
+  /** Deadline of one host's sweep command (default 20 s). */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 20_000;
+
+interface HostGroup {
+  host: Host;
+  env: Env | undefined;
+  items: Array<{ target: SweepTarget; sweeper: HostProbeSweeper; probe: HostProbe }>;
+}
+
+interface BatchGroup {
+  key: string;
+  sweeper: BatchSweeper;
+  env: Env | undefined;
+  targets: SweepTarget[];
+}
+
+const inEnv = <T>(env: Env | undefined, fn: () => Promise<T>): Promise<T> => (env ? withEnv(env, fn) : fn());
+
+export async function sweep(targets: readonly SweepTarget[], options: SweepOptions = {}): Promise<SweepReport> {
+  const started = Date.now();
+  const checks = new Map<string, SessionCheck>();
+  const hostGroups = new Map<Host, HostGroup>();
+  const batchGroups = new Map<string, BatchGroup>();
+  const singles: SweepTarget[] = [];
+  for (const target of targets) {
+    const sweeper = target.runtime.sweeper;
+    if (!sweeper) {
+      singles.push(target);
+    } else if (sweeper.kind === 'host-probe') {
+      let probe: HostProbe;
+      try {
+        probe = sweeper.probeFor(target.handle);
+      } catch (error) {
+        checks.set(target.id, { ok: false, error }); // a handle it cannot read (bad data)
+        continue;
+      }
+      let g = hostGroups.get(sweeper.host);
+      if (!g) hostGroups.set(sweeper.host, (g = { host: sweeper.host, env: target.env, items: [] }));
+      g.items.push({ target, sweeper, probe });
+    } else {
+      const key = sweeper.keyOf(target.handle);
+      let g = batchGroups.get(key);
+      if (!g) batchGroups.set(key, (g = { key, sweeper, env: target.env, targets: [] }));
+      g.targets.push(target);
+    }
+  }
+  const hosts = await Promise.all([
+    ...[...hostGroups.values()].map((g) => sweepHost(g, checks, options)),
+    ...[...batchGroups.values()].map((g) => sweepBatch(g, checks, options)),
+    ...(singles.length > 0 ? [sweepEach(singles, checks)] : []),
+  ]);
+  const at = Date.now();
+  return { at, ms: at - started, checks, hosts };
+}
+
+/** Asks the gate; when the endpoint is in backoff, reports its sessions without asking. */
+function heldBack(key: string, ids: readonly string[], checks: Map<string, SessionCheck>, gate: ReconnectGate | undefined): { error: unknown; retryAt: number } | undefined {
+  const f = gate?.blocked(key);
+  if (!f) return undefined;
+  for (const id of ids) checks.set(id, { ok: false, error: f.error, retryAt: f.retryAt });
+  return { error: f.error, retryAt: f.retryAt };
+}
+
+async function sweepHost(g: HostGroup, checks: Map<string, SessionCheck>, options: SweepOptions): Promise<HostSweep> {
+  const key = `host:${g.host.label}`;
+  const base = { key, label: g.host.label, kind: 'host-probe' as const, sessions: g.items.length };
+  const held = heldBack(key, g.items.map((i) => i.target.id), checks, options.gate);
+  if (held) return { ...base, calls: 0, ms: 0, ...held };
+  const t0 = Date.now();
+  const probes = [...g.items.map((i) => i.probe), ...(options.extraProbes ?? []).flatMap((provide) => provide(g.host))];
+  let results: Map<string, ProbeResult>;
+  try {
+    results = await inEnv(g.env, () => runHostProbes(g.host, probes, { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }));
+  } catch (error) {
+    const f = options.gate?.failed(key, error);
+    for (const i of g.items) checks.set(i.target.id, { ok: false, error });
+    return { ...base, calls: 1, ms: Date.now() - t0, error, ...(f ? { retryAt: f.retryAt } : {}) };
+  }
+  const recovered = options.gate?.succeeded(key) ?? false;
+  for (const i of g.items) {
+    try {
+      // runHostProbes answers every probe it was given.
+      checks.set(i.target.id, { ok: true, status: i.sweeper.statusOf(i.target.handle, results.get(i.probe.key) as ProbeResult) });
+    } catch (error) {
+      // The host answered, but this probe failed (tmux missing, a broken server): no backoff.
+      checks.set(i.target.id, { ok: false, error });
+    }
+  }
+  return { ...base, calls: 1, ms: Date.now() - t0, recovered, probes: results };
+}
+
+async function sweepBatch(g: BatchGroup, checks: Map<string, SessionCheck>, options: SweepOptions): Promise<HostSweep> {
+  const key = `node:${g.key}`;
+  const base = { key, label: g.sweeper.label, kind: 'batch' as const, sessions: g.targets.length };
+  const held = heldBack(key, g.targets.map((t) => t.id), checks, options.gate);
+  if (held) return { ...base, calls: 0, ms: 0, ...held };
+  const t0 = Date.now();
+  let answers: Map<string, RuntimeStatus | Error>;
+  try {
+    answers = await inEnv(g.env, () => g.sweeper.check(g.targets.map((t) => t.handle)));
+  } catch (error) {
+    const f = options.gate?.failed(key, error);
+    for (const t of g.targets) checks.set(t.id, { ok: false, error });
+    return { ...base, calls: 1, ms: Date.now() - t0, error, ...(f ? { retryAt: f.retryAt } : {}) };
+  }
+  const recovered = options.gate?.succeeded(key) ?? false;
+  for (const t of g.targets) {
+    const a = answers.get(t.handle.id);
+    if (a === undefined) checks.set(t.id, { ok: false, error: new Error(`${g.sweeper.label} did not report runtime ${t.handle.id}`) });
+    else if (a instanceof Error) checks.set(t.id, { ok: false, error: a });
+    else checks.set(t.id, { ok: true, status: a });
+  }
+  return { ...base, calls: 1, ms: Date.now() - t0, recovered };
+}
+
+/** Runtimes without a sweeper (the local process runtime): one check each, on this machine. */
+async function sweepEach(targets: readonly SweepTarget[], checks: Map<string, SessionCheck>): Promise<HostSweep> {
+  const t0 = Date.now();
+  await Promise.all(
+    targets.map(async (t) => {
+      try {
+        checks.set(t.id, { ok: true, status: { state: await inEnv(t.env, () => t.runtime.liveness(t.handle)) } });
+      } catch (error) {
+        checks.set(t.id, { ok: false, error });
+      }
+    }),
+  );
+  return { key: 'per-session', label: 'per session', kind: 'per-session', sessions: targets.length, calls: targets.length, ms: Date.now() - t0 };
+}
