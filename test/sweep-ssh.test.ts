@@ -203,7 +203,7 @@ describe.skipIf(skip !== undefined)('batched sweeps over SSH', () => {
     proxy.refuse();
     await waitUntil(() => deltaHost.connected, (c) => !c, 'the dropped connection to be noticed');
     const acceptedAtCut = proxy.accepted;
-    lifecycle.markDirty(delta.configPath);
+    await lifecycle.sweepAll();
     const down = (await lifecycle.list(delta)).sessions[0];
     expect(down).toMatchObject({ id: 'delta-1', status: 'running', unreachable_reason: 'no connection', unreachable_code: 'SSH_CONNECT' });
     const attempts = proxy.accepted - acceptedAtCut;

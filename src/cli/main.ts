@@ -1,6 +1,7 @@
 /** The `ennio` CLI entry: global flags, command groups, one place mapping errors to exit codes. */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
+import { withApi } from './api-link.js';
 import type { GlobalOptions } from './context.js';
 import { registerDriveCommands } from './drive-commands.js';
 import { exitCodeFor, formatError } from './exit.js';
@@ -52,7 +53,7 @@ if (word === undefined || !LIGHT.has(word)) {
   registerConfigCommands(program, globals);
   registerDoctor(program, globals);
   registerDemo(program, globals);
-  registerNodeCommands(program, { loadConfig: () => loadConfigFrom(globals()).config, json: () => json, ennioHome: () => ennioHome() });
+  registerNodeCommands(program, { withNodeApi: (body) => withApi(globals(), body), loadConfig: () => loadConfigFrom(globals()).config, json: () => json, ennioHome: () => ennioHome() });
 }
 
 try {

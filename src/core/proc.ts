@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 
-/** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat); undefined when it is gone. */
+/** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat); undefined when it is gone or a zombie. */
 export function startTicks(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces; fields after the last ')' are fixed.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie (killed, not yet reaped by its parent or init) has stopped running for good.
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    return fields[19];
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ESRCH') return undefined; // no such process

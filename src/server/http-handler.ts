@@ -134,9 +134,6 @@ async function handle(deps: HandlerDeps, transport: 'unix' | 'tcp', req: Incomin
     if (!res.writableEnded) res.write(`${JSON.stringify(value)}\n`);
   };
   if (ndjson) res.writeHead(200, { 'content-type': `${NDJSON}; charset=utf-8`, 'cache-control': 'no-store' });
-  // A route that changes sessions marks them before and after the change: a sweep that ran
-  // in between may have seen either state, so it must not answer the next `status`.
-  let changedConfig: string | undefined;
   try {
     const body = req.method === 'GET' ? undefined : await readBody(req);
     let pooled: PooledContext | undefined;
@@ -152,10 +149,7 @@ async function handle(deps: HandlerDeps, transport: 'unix' | 'tcp', req: Incomin
         const r = await deps.lifecycle.list(ctxOf(), project);
         return { sessions: r.sessions.map(publicSession), checked_at: new Date(r.at).toISOString() };
       },
-      changed: () => {
-        changedConfig = ctxOf().configPath;
-        deps.lifecycle.markDirty(changedConfig);
-      },
+      mutation: (run) => deps.lifecycle.mutation(ctxOf().configPath, run),
       signal: abort.signal,
       stream: async (produce) => {
         if (!ndjson && !res.headersSent) res.writeHead(200, { 'content-type': `${NDJSON}; charset=utf-8`, 'cache-control': 'no-store' });
@@ -186,6 +180,5 @@ async function handle(deps: HandlerDeps, transport: 'unix' | 'tcp', req: Incomin
     } else sendJson(res, httpStatusFor(e.code), { error: e });
   } finally {
     if (typeof rid === 'string') deps.inflight.delete(rid);
-    if (changedConfig !== undefined) deps.lifecycle.markDirty(changedConfig);
   }
 }

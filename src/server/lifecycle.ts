@@ -21,8 +21,8 @@ export interface SweepResult {
   /** When the sweep finished (ms since epoch) and how long it took. */
   at: number;
   ms: number;
-  /** The config's change count the sweep started from (see markDirty). */
-  version: number;
+  /** The config's change generation when the sweep started (see mutation). */
+  gen: number;
 }
 
 export interface LastSweep {
@@ -38,8 +38,13 @@ const errorText = (err: unknown): string => (err instanceof Error ? err.message 
 
 export class Lifecycle {
   private readonly latest = new Map<string, SweepResult>();
-  /** Bumped by every request that changes a config's sessions: older sweeps are stale for it. */
-  private readonly versions = new Map<string, number>();
+  /**
+   * Per config: bumped before and after every request that changes sessions. A sweep
+   * that started before a change (or while one ran) has an older generation, so its
+   * result is never served as current.
+   */
+  private readonly generation = new Map<string, number>();
+  private readonly mutating = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   /** The sweep in progress, and the one queued to start after it (requests coalesce). */
@@ -109,26 +114,27 @@ export class Lifecycle {
     const contexts = this.pool.configs();
     const planned = await Promise.all(
       contexts.map(async (ctx) => {
-        const version = this.versionOf(ctx.configPath);
+        const gen = this.genOf(ctx.configPath);
         try {
           const plan = await withEnv(ctx.env, () => ctx.manager.planSweep());
-          return { ctx, plan, version };
+          return { ctx, plan, gen };
         } catch (err) {
           this.log.warn('sweep failed', { config: ctx.configPath, error: errorText(err) });
           return undefined;
         }
       }),
     );
-    const plans = planned.filter((p): p is { ctx: PooledContext; plan: SweepPlan; version: number } => p !== undefined);
+    const plans = planned.filter((p): p is { ctx: PooledContext; plan: SweepPlan; gen: number } => p !== undefined);
     // The store is shared: a session two configs both show is checked once.
     const targets = new Map<string, SweepTarget>();
     for (const { ctx, plan } of plans) for (const t of plan.targets) if (!targets.has(t.id)) targets.set(t.id, { ...t, env: ctx.env });
     const report = await sweep([...targets.values()], { gate: this.gate, extraProbes: this.probeProviders });
     let sessions = 0;
-    for (const { ctx, plan, version } of plans) {
+    for (const { ctx, plan, gen } of plans) {
       try {
         const views = withEnv(ctx.env, () => ctx.manager.applySweep(plan, report.checks));
-        this.latest.set(ctx.configPath, { sessions: views, at: report.at, ms: Date.now() - started, version });
+        const previous = this.latest.get(ctx.configPath);
+        if (!previous || previous.gen <= gen) this.latest.set(ctx.configPath, { sessions: views, at: report.at, ms: Date.now() - started, gen });
         this.recordReachability(views);
         sessions += views.length;
       } catch (err) {
@@ -166,33 +172,45 @@ export class Lifecycle {
     }
   }
 
-  private versionOf(configPath: string): number {
-    return this.versions.get(configPath) ?? 0;
+  private genOf(configPath: string): number {
+    return this.generation.get(configPath) ?? 0;
+  }
+
+  private bump(configPath: string): void {
+    this.generation.set(configPath, this.genOf(configPath) + 1);
+  }
+
+  /** Runs a request that changes sessions of a config; no sweep from before or during it is served after it. */
+  async mutation<T>(configPath: string, run: () => Promise<T>): Promise<T> {
+    this.bump(configPath);
+    this.mutating.set(configPath, (this.mutating.get(configPath) ?? 0) + 1);
+    try {
+      return await run();
+    } finally {
+      this.mutating.set(configPath, (this.mutating.get(configPath) ?? 1) - 1);
+      this.bump(configPath);
+    }
   }
 
   /** Sessions of a config: from the latest sweep when it is fresh and nothing changed since, else checked now. */
   async list(ctx: PooledContext, project?: string): Promise<{ sessions: SessionView[]; at: number }> {
     if (project) ctx.manager.project(project); // unknown project: the same error as in-process
-    const usable = (r: SweepResult | undefined, maxAge: number): r is SweepResult =>
-      r !== undefined && r.version === this.versionOf(ctx.configPath) && Date.now() - r.at <= maxAge;
+    const current = (r: SweepResult | undefined): r is SweepResult => r !== undefined && r.gen === this.genOf(ctx.configPath);
     let result = this.latest.get(ctx.configPath);
-    if (!usable(result, this.intervalMs() * 1.5)) {
+    const quiet = (this.mutating.get(ctx.configPath) ?? 0) === 0;
+    if (!(current(result) && quiet && Date.now() - result.at <= this.intervalMs() * 1.5)) {
       await this.freshSweep();
       result = this.latest.get(ctx.configPath);
       // A config whose sweep failed (or that changed again meanwhile) is checked on its own,
       // so the caller gets its answer or its error.
-      if (!usable(result, Number.POSITIVE_INFINITY)) {
+      if (!current(result)) {
         const at = Date.now();
+        const gen = this.genOf(ctx.configPath);
         const sessions = await withEnv(ctx.env, () => ctx.manager.list());
-        result = { sessions, at, ms: Date.now() - at, version: this.versionOf(ctx.configPath) };
+        result = { sessions, at, ms: Date.now() - at, gen };
       }
     }
     return { sessions: project ? result.sessions.filter((s) => s.project === project) : result.sessions, at: result.at };
-  }
-
-  /** A request is changing this config's sessions (call before and after the change). */
-  markDirty(configPath: string): void {
-    this.versions.set(configPath, this.versionOf(configPath) + 1);
   }
 
   /** Running sessions in the latest sweeps (the orchestrator stays while any runs). */

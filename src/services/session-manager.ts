@@ -218,10 +218,13 @@ export class SessionManager {
       if (!check.ok) return { ...record, ...withRetry(unreachableFrom(check.error), check.retryAt) };
       const { state, exitCode } = check.status;
       if (state === 'running') return record;
+      // Restored meanwhile (another runtime), or killed: what the sweep saw is not about it any more.
       const current = this.sessions.get(record.id);
-      if (!current || current.status !== 'running' || current.runtime_handle !== record.runtime_handle) return current ?? record;
-      this.sessions.update(record.id, { status: 'exited', ...(exitCode !== undefined ? { exit_code: exitCode } : {}) });
-      this.events.append(record.id, 'exited', { observed: state === 'missing' ? 'runtime gone' : 'agent process exited', ...(exitCode !== undefined ? { exit_code: exitCode } : {}) });
+      if (!current || current.runtime_handle !== record.runtime_handle) return current ?? record;
+      const exit = exitCode !== undefined ? { exit_code: exitCode } : {};
+      if (this.sessions.transition(record.id, 'running', { status: 'exited', ...exit })) {
+        this.events.append(record.id, 'exited', { observed: state === 'missing' ? 'runtime gone' : 'agent process exited', ...exit });
+      }
       return this.get(record.id);
     });
   }

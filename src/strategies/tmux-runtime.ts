@@ -3,6 +3,8 @@ import type { Host } from '../host/host.js';
 import * as tmux from '../ops/tmux.js';
 import type { HostProbeSweeper, LaunchSpec, Runtime, RuntimeHandle, RuntimeStatus } from './types.js';
 import { currentEnv } from '../core/request-env.js';
+import { ennioHome } from '../core/home.js';
+import { withEnvFile, writeEnvFile } from './caller-env.js';
 
 /** Where the handle keeps the tmux server, so any later process reaches the same one. */
 export function serverFromHandle(handle: RuntimeHandle): tmux.TmuxServer {
@@ -80,12 +82,20 @@ export class TmuxRuntime implements Runtime {
   }
 
   async create(spec: LaunchSpec): Promise<RuntimeHandle> {
-    await tmux.createSession(this.host, this.server, {
-      name: spec.name,
-      cwd: spec.cwd,
-      env: spec.env,
-      command: spec.command,
-    });
+    // Locally the agent gets the requesting shell's environment, not the tmux server's
+    // (remotely it is the login environment of the host, plus spec.env).
+    const envFile = this.host.isRemote ? undefined : writeEnvFile(ennioHome(currentEnv()), { ...currentEnv(), ...spec.env });
+    try {
+      await tmux.createSession(this.host, this.server, {
+        name: spec.name,
+        cwd: spec.cwd,
+        env: spec.env,
+        command: envFile ? withEnvFile(spec.command, envFile.path) : spec.command,
+      });
+    } catch (err) {
+      envFile?.remove();
+      throw err;
+    }
     return { id: spec.name, runtimeName: this.name, data: handleData(this.server) };
   }
 
