@@ -1,6 +1,7 @@
 import { EnnioError } from '../core/errors.js';
 import type { Host } from '../host/host.js';
 import * as tmux from '../ops/tmux.js';
+import type { ProbeResult } from '../ops/host-probes.js';
 import type { HostProbeSweeper, LaunchSpec, Runtime, RuntimeHandle, RuntimeStatus } from './types.js';
 import { currentEnv } from '../core/request-env.js';
 import { ennioHome } from '../core/home.js';
@@ -44,6 +45,8 @@ export function statusFromPanes(panes: ReadonlyMap<string, tmux.PaneState>, name
 
 /** Sweeps tmux sessions on `host`: one `list-panes -a` per tmux server answers for all of them. */
 export function tmuxSweeper(host: Host): HostProbeSweeper {
+  // Every session of a server reads the same result: parse it once, not once per session.
+  const parsed = new WeakMap<ProbeResult, Map<string, tmux.PaneState>>();
   return {
     kind: 'host-probe',
     host,
@@ -52,7 +55,9 @@ export function tmuxSweeper(host: Host): HostProbeSweeper {
       return { key: tmuxProbeKey(server), argv: tmux.listPanesArgv(server) };
     },
     statusOf(handle, result) {
-      return statusFromPanes(tmux.panesFromResult(result, host.label, serverFromHandle(handle)), handle.id);
+      let panes = parsed.get(result);
+      if (!panes) parsed.set(result, (panes = tmux.panesFromResult(result, host.label, serverFromHandle(handle))));
+      return statusFromPanes(panes, handle.id);
     },
   };
 }
