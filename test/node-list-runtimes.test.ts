@@ -39,7 +39,8 @@ describe('ListRuntimes on the real daemon', () => {
     const handles = [run, quit, ghost, otherServer, invalid];
     const states = await waitUntil(
       async () => (await client.listRuntimes(handles))!,
-      (m) => (m.get('lr-quit') as { state?: string } | undefined)?.state === 'exited',
+      // tmux marks a pane dead when its pty closes, and knows the exit status a moment later.
+      (m) => (m.get('lr-quit') as { exitCode?: number } | undefined)?.exitCode !== undefined,
       'the quitting runtime to exit',
     );
     expect([...states.keys()]).toEqual(['lr-run', 'lr-quit', 'lr-ghost', 'lr-elsewhere', 'lr-bad']);

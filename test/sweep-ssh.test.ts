@@ -108,7 +108,8 @@ describe.skipIf(skip !== undefined)('batched sweeps over SSH', () => {
     await createSession(host, a, { name: 'quits', cwd: '/tmp', env: {}, command: ['sh', '-c', 'exit 3'] });
     record('alpha-quits', 'alpha', 'quits', a);
     record('alpha-gone', 'alpha', 'never-started', b);
-    await waitUntil(() => paneStates(host, a), (p) => p.get('quits')?.dead === true, 'the quitting agent to exit');
+    // tmux marks a pane dead when its pty closes, and knows the exit status a moment later.
+    await waitUntil(() => paneStates(host, a), (p) => p.get('quits')?.exitStatus !== undefined, 'the quitting agent to exit');
 
     const before = host.commandCount;
     const views = await manager.list();
