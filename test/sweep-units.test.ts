@@ -159,6 +159,12 @@ class TableHost implements Host {
   }
 }
 
+/** Poll a condition that the code under test makes true (a promise chain settling). */
+async function waitFor(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(ok()).toBe(true);
+}
+
 const handle = (id: string, socket = 'ennio'): RuntimeHandle => ({ id, runtimeName: 'tmux', data: { socket } });
 
 describe('the sweep engine', () => {
@@ -218,6 +224,38 @@ describe('the sweep engine', () => {
     expect(a.calls).toHaveLength(2);
     expect(back.hosts[0]).toMatchObject({ calls: 1, recovered: true });
     expect(back.checks.get('1')).toMatchObject({ ok: true, status: { state: 'running' } });
+  });
+
+  it('does not wait past its budget for a host that hangs, and does not ask it again while it hangs', async () => {
+    let now = 7_000_000;
+    const gate = new ReconnectGate({ now: () => now, random: () => 0.5 });
+    const inFlight = new Map<string, { since: number }>();
+    const hanging = new TableHost('root@hang:22', '');
+    let fail: (err: Error) => void = () => undefined;
+    hanging.exec = (argv) => {
+      hanging.calls.push([...argv]);
+      return new Promise((_, reject) => (fail = reject));
+    };
+    const fine = new TableHost('root@fine:22', 'f1\t0\t1\t\t1700000000\tnode\n');
+    const targets = [
+      { id: 'h', runtime: new TmuxRuntime(hanging), handle: handle('h1') },
+      { id: 'f', runtime: new TmuxRuntime(fine), handle: handle('f1') },
+    ];
+    // The hanging host never answers before it is told to fail, so the budget always runs out first.
+    const first = await sweep(targets, { gate, inFlight, budgetMs: 20 });
+    expect(first.checks.get('f')).toMatchObject({ ok: true, status: { state: 'running' } });
+    expect(first.checks.get('h')).toMatchObject({ ok: false, error: { code: 'SSH_CONNECT', message: expect.stringMatching(/no answer from root@hang:22 yet/) } });
+    const second = await sweep(targets, { gate, inFlight, budgetMs: 20 });
+    expect(hanging.calls).toHaveLength(1); // still waiting for the first probe: not asked again
+    expect(fine.calls).toHaveLength(2);
+    expect(second.hosts.find((h) => h.label === 'root@hang:22')).toMatchObject({ calls: 0 });
+    // Its late failure still counts: the host is then in backoff.
+    fail(new EnnioError('SSH_CONNECT', 'no answer from hang for 30 s'));
+    await waitFor(() => inFlight.size === 0);
+    expect(gate.blocked('host:root@hang:22')).toMatchObject({ failures: 1, error: { message: 'no answer from hang for 30 s' } });
+    now += 1000;
+    await sweep(targets, { gate, inFlight, budgetMs: 20 });
+    expect(hanging.calls).toHaveLength(2);
   });
 
   it('makes one batched call per node key, and checks runtimes without a sweeper one by one', async () => {

@@ -14,6 +14,7 @@
  * failure meanwhile. What the statuses mean for the store is the caller's business
  * (SessionManager.applySweep records running → exited).
  */
+import { EnnioError } from '../core/errors.js';
 import { withEnv, type Env } from '../core/request-env.js';
 import type { Host } from '../host/host.js';
 import { runHostProbes, type HostProbe, type ProbeResult } from '../ops/host-probes.js';
@@ -45,7 +46,7 @@ export interface HostSweep {
   ms: number;
   /** Why the host could not be asked (now, or at the last attempt when in backoff). */
   error?: unknown;
-  /** Set when the host was not asked because of backoff: when it will be. */
+  /** When a host in backoff will be asked again. */
   retryAt?: number;
   /** The host answered after failing. */
   recovered?: boolean;
@@ -69,6 +70,17 @@ export interface SweepOptions {
   extraProbes?: readonly ProbeProvider[];
   /** Deadline of one host's sweep command (default 20 s). */
   timeoutMs?: number;
+  /**
+   * How long the sweep waits for one host (the orchestrator: a host that hangs, e.g. behind
+   * a cut link, must not hold everyone's `status`). A host that has not answered by then is
+   * reported as not answering yet; its probe goes on, and its outcome feeds the gate.
+   */
+  budgetMs?: number;
+  /**
+   * Probes still running from earlier sweeps, by endpoint key (kept by the caller across
+   * sweeps): an endpoint with one is not asked again until it ends.
+   */
+  inFlight?: Map<string, { since: number }>;
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -125,30 +137,70 @@ export async function sweep(targets: readonly SweepTarget[], options: SweepOptio
   return { at, ms: at - started, checks, hosts };
 }
 
-/** Asks the gate; when the endpoint is in backoff, reports its sessions without asking. */
-function heldBack(key: string, ids: readonly string[], checks: Map<string, SessionCheck>, gate: ReconnectGate | undefined): { error: unknown; retryAt: number } | undefined {
-  const f = gate?.blocked(key);
-  if (!f) return undefined;
-  for (const id of ids) checks.set(id, { ok: false, error: f.error, retryAt: f.retryAt });
-  return { error: f.error, retryAt: f.retryAt };
+/** What asking one endpoint (a host or a node) gave. */
+type Asked<T> =
+  | { kind: 'answer'; value: T; recovered: boolean }
+  | { kind: 'failed'; error: unknown; retryAt?: number }
+  /** Not asked (backoff) or no answer within the budget: the sessions get `error`. */
+  | { kind: 'skipped'; error: unknown; retryAt?: number };
+
+const secs = (ms: number): number => Math.max(1, Math.round(ms / 1000));
+
+function noAnswerYet(label: string, code: 'SSH_CONNECT' | 'NODE_UNAVAILABLE', sinceMs: number): EnnioError {
+  return new EnnioError(code, `no answer from ${label} yet (asked ${secs(Date.now() - sinceMs)} s ago); still waiting`, {
+    hint: `the status shown is the last one known; check that ${label} is reachable`,
+  });
+}
+
+/**
+ * Ask one endpoint, unless it is in backoff or still busy with an earlier sweep's probe;
+ * wait at most budgetMs for it. Whenever the answer comes, it updates the gate.
+ */
+async function ask<T>(key: string, label: string, code: 'SSH_CONNECT' | 'NODE_UNAVAILABLE', run: () => Promise<T>, options: SweepOptions): Promise<Asked<T>> {
+  const { gate, inFlight } = options;
+  const held = gate?.blocked(key);
+  if (held) return { kind: 'skipped', error: held.error, retryAt: held.retryAt };
+  const busy = inFlight?.get(key);
+  if (busy) return { kind: 'skipped', error: noAnswerYet(label, code, busy.since) };
+  const since = Date.now();
+  inFlight?.set(key, { since });
+  const outcome = run().then(
+    (value): Asked<T> => ({ kind: 'answer', value, recovered: gate?.succeeded(key) ?? false }),
+    (error: unknown): Asked<T> => {
+      const f = gate?.failed(key, error);
+      return { kind: 'failed', error, ...(f ? { retryAt: f.retryAt } : {}) };
+    },
+  );
+  void outcome.finally(() => inFlight?.delete(key));
+  if (options.budgetMs === undefined) return outcome;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Asked<T>>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: 'skipped', error: noAnswerYet(label, code, since) }), options.budgetMs);
+  });
+  try {
+    return await Promise.race([outcome, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The sessions of an endpoint that gave no answer, and the report line saying why. */
+function unanswered(asked: Asked<unknown> & { kind: 'failed' | 'skipped' }, ids: readonly string[], checks: Map<string, SessionCheck>): Pick<HostSweep, 'error' | 'retryAt'> {
+  const retry = asked.retryAt === undefined ? {} : { retryAt: asked.retryAt };
+  for (const id of ids) checks.set(id, { ok: false, error: asked.error, ...(asked.kind === 'skipped' ? retry : {}) });
+  return { error: asked.error, ...retry };
 }
 
 async function sweepHost(g: HostGroup, checks: Map<string, SessionCheck>, options: SweepOptions): Promise<HostSweep> {
   const key = `host:${g.host.label}`;
-  const base = { key, label: g.host.label, kind: 'host-probe' as const, sessions: g.items.length };
-  const held = heldBack(key, g.items.map((i) => i.target.id), checks, options.gate);
-  if (held) return { ...base, calls: 0, ms: 0, ...held };
+  const ids = g.items.map((i) => i.target.id);
   const t0 = Date.now();
   const probes = [...g.items.map((i) => i.probe), ...(options.extraProbes ?? []).flatMap((provide) => provide(g.host))];
-  let results: Map<string, ProbeResult>;
-  try {
-    results = await inEnv(g.env, () => runHostProbes(g.host, probes, { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }));
-  } catch (error) {
-    const f = options.gate?.failed(key, error);
-    for (const i of g.items) checks.set(i.target.id, { ok: false, error });
-    return { ...base, calls: 1, ms: Date.now() - t0, error, ...(f ? { retryAt: f.retryAt } : {}) };
-  }
-  const recovered = options.gate?.succeeded(key) ?? false;
+  const asked = await ask(key, g.host.label, 'SSH_CONNECT', () => inEnv(g.env, () => runHostProbes(g.host, probes, { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS })), options);
+  const base = { key, label: g.host.label, kind: 'host-probe' as const, sessions: ids.length, ms: Date.now() - t0 };
+  if (asked.kind === 'skipped') return { ...base, calls: 0, ...unanswered(asked, ids, checks) };
+  if (asked.kind === 'failed') return { ...base, calls: 1, ...unanswered(asked, ids, checks) };
+  const results = asked.value;
   for (const i of g.items) {
     try {
       // runHostProbes answers every probe it was given.
@@ -158,31 +210,24 @@ async function sweepHost(g: HostGroup, checks: Map<string, SessionCheck>, option
       checks.set(i.target.id, { ok: false, error });
     }
   }
-  return { ...base, calls: 1, ms: Date.now() - t0, recovered, probes: results };
+  return { ...base, calls: 1, recovered: asked.recovered, probes: results };
 }
 
 async function sweepBatch(g: BatchGroup, checks: Map<string, SessionCheck>, options: SweepOptions): Promise<HostSweep> {
   const key = `node:${g.key}`;
-  const base = { key, label: g.sweeper.label, kind: 'batch' as const, sessions: g.targets.length };
-  const held = heldBack(key, g.targets.map((t) => t.id), checks, options.gate);
-  if (held) return { ...base, calls: 0, ms: 0, ...held };
+  const ids = g.targets.map((t) => t.id);
   const t0 = Date.now();
-  let answers: Map<string, RuntimeStatus | Error>;
-  try {
-    answers = await inEnv(g.env, () => g.sweeper.check(g.targets.map((t) => t.handle)));
-  } catch (error) {
-    const f = options.gate?.failed(key, error);
-    for (const t of g.targets) checks.set(t.id, { ok: false, error });
-    return { ...base, calls: 1, ms: Date.now() - t0, error, ...(f ? { retryAt: f.retryAt } : {}) };
-  }
-  const recovered = options.gate?.succeeded(key) ?? false;
+  const asked = await ask(key, g.sweeper.label, 'NODE_UNAVAILABLE', () => inEnv(g.env, () => g.sweeper.check(g.targets.map((t) => t.handle))), options);
+  const base = { key, label: g.sweeper.label, kind: 'batch' as const, sessions: ids.length, ms: Date.now() - t0 };
+  if (asked.kind === 'skipped') return { ...base, calls: 0, ...unanswered(asked, ids, checks) };
+  if (asked.kind === 'failed') return { ...base, calls: 1, ...unanswered(asked, ids, checks) };
   for (const t of g.targets) {
-    const a = answers.get(t.handle.id);
+    const a = asked.value.get(t.handle.id);
     if (a === undefined) checks.set(t.id, { ok: false, error: new Error(`${g.sweeper.label} did not report runtime ${t.handle.id}`) });
     else if (a instanceof Error) checks.set(t.id, { ok: false, error: a });
     else checks.set(t.id, { ok: true, status: a });
   }
-  return { ...base, calls: 1, ms: Date.now() - t0, recovered };
+  return { ...base, calls: 1, recovered: asked.recovered };
 }
 
 /** Runtimes without a sweeper (the local process runtime): one check each, on this machine. */

@@ -34,6 +34,9 @@ export interface LastSweep {
   sessions: number;
 }
 
+/** The least a sweep waits for a host before reporting it as not answering yet. */
+const BUDGET_MIN_MS = 5000;
+
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class Lifecycle {
@@ -52,6 +55,8 @@ export class Lifecycle {
   private next: Promise<void> | undefined;
   /** Why each session was last unreachable (absent: reachable), to record changes only. */
   private readonly unreachable = new Map<string, string>();
+  /** Hosts and nodes still busy with an earlier sweep's probe (not asked again meanwhile). */
+  private readonly inFlight = new Map<string, { since: number }>();
   /** Probes other features add to every host's sweep command. */
   private readonly probeProviders: ProbeProvider[] = [];
   readonly gate: ReconnectGate;
@@ -128,7 +133,9 @@ export class Lifecycle {
     // The store is shared: a session two configs both show is checked once.
     const targets = new Map<string, SweepTarget>();
     for (const { ctx, plan } of plans) for (const t of plan.targets) if (!targets.has(t.id)) targets.set(t.id, { ...t, env: ctx.env });
-    const report = await sweep([...targets.values()], { gate: this.gate, extraProbes: this.probeProviders });
+    // A host that hangs (a cut link) must not hold every other host's status for connection_timeout.
+    const budgetMs = Math.max(BUDGET_MIN_MS, 2 * this.intervalMs());
+    const report = await sweep([...targets.values()], { gate: this.gate, extraProbes: this.probeProviders, inFlight: this.inFlight, budgetMs });
     let sessions = 0;
     for (const { ctx, plan, gen } of plans) {
       try {
