@@ -46,7 +46,9 @@ registerSessionCommands(program, globals);
 registerDriveCommands(program, globals);
 registerServerCommands(program, globals);
 const word = commandWord(dashes < 0 ? args : args.slice(0, args.indexOf('--')));
-if (word === undefined || !LIGHT.has(word)) {
+// `ennio --version` needs none of them; `ennio` and `ennio --help` list every command.
+const versionOnly = word === undefined && (args.includes('-V') || args.includes('--version'));
+if (!versionOnly && (word === undefined || !LIGHT.has(word))) {
   const [{ registerConfigCommands }, { registerDemo }, { registerDoctor }, { registerNodeCommands }, { loadConfigFrom }, { ennioHome }] = await Promise.all([
     import('./config-commands.js'), import('./demo.js'), import('./doctor.js'), import('./node.js'), import('./context.js'), import('../core/home.js'),
   ]);

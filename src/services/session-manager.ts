@@ -347,11 +347,16 @@ export class SessionManager {
   }
 
   /**
-   * A spawn whose process died before it could roll back (killed -9, machine lost): free
-   * its slot, remove its workspace and its ennio-named branch, forget the record.
+   * A spawn whose process died before it could roll back (killed -9, machine lost): stop
+   * whatever agent it started, free its slot, remove its workspace and its ennio-named
+   * branch, forget the record. Its runtime handle was recorded only if the spawn got that
+   * far, so the runtime derives it from the session id (the agent may be running already
+   * although its spawn never returned).
    */
   private async dropStaleSpawn(s: SessionRecord): Promise<string> {
     const backend = await this.backendOf(s);
+    const handle = s.runtime_handle ? handleOf(s) : await backend.runtime.handleFor(s.id);
+    if (handle) await backend.runtime.destroy(handle);
     if (await exists(backend.host, s.workspace_path)) {
       await backend.workspaces.remove({ type: s.workspace_type, repoPath: s.repo_path, workspacePath: s.workspace_path });
     }

@@ -104,6 +104,11 @@ export class TmuxRuntime implements Runtime {
     return { id: spec.name, runtimeName: this.name, data: handleData(this.server) };
   }
 
+  /** tmux session names are the session ids, on this runtime's server. */
+  handleFor(sessionId: string): Promise<RuntimeHandle | undefined> {
+    return Promise.resolve({ id: sessionId, runtimeName: this.name, data: handleData(this.server) });
+  }
+
   destroy(handle: RuntimeHandle): Promise<void> {
     return tmux.killSession(this.host, serverFromHandle(handle), handle.id);
   }

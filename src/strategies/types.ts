@@ -35,6 +35,13 @@ export interface Runtime {
   /** False for runtimes with no input channel (process): send is refused whatever the state. */
   readonly acceptsMessages?: boolean;
   create(spec: LaunchSpec): Promise<RuntimeHandle>;
+  /**
+   * The handle of whatever `create` started for the session `sessionId` (spawns name the
+   * runtime after the session id), found without a recorded handle: a spawner killed -9
+   * between starting the agent and recording its handle leaves only the id behind, and
+   * `session cleanup` must still stop that agent. Undefined when nothing of it can exist.
+   */
+  handleFor(sessionId: string): Promise<RuntimeHandle | undefined>;
   /** Stop the agent; a runtime that is already gone is not an error. */
   destroy(handle: RuntimeHandle): Promise<void>;
   /** Type the message and submit it. */

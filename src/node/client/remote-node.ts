@@ -77,7 +77,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const START_LIMIT_MS = 15_000;
 const STOP_LIMIT_MS = 10_000;
 const POLL_MS = 50;
-/** A deploy lock older than this is a leftover of an orchestrator that died mid-deploy. */
 
 export class RemoteNode {
   readonly client: NodeClient;
@@ -183,7 +182,7 @@ export class RemoteNode {
     if (first.kind === 'ok' && first.hb.healthy && this.keepWithoutLook(first.hb)) return first.hb;
     // Anything else may change the remote: decide again under the lock, since another
     // orchestrator may be doing the same right now (or has just done it).
-    return withDeployLock(this.target, { label: this.label, log: this.log, warn: this.warn }, () => this.converge());
+    return withDeployLock(this.target, { label: this.label, warn: this.warn }, () => this.converge());
   }
 
   private async converge(): Promise<HeartbeatInfo> {
