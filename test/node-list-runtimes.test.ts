@@ -3,6 +3,7 @@
  * daemon that predates it (a Connect server serving only the older RPCs) answers
  * UNIMPLEMENTED, and the client falls back to IsAlive per runtime.
  */
+import { mkdirSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import { join } from 'node:path';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
@@ -31,8 +32,11 @@ describe('ListRuntimes on the real daemon', () => {
   });
 
   it('reports running, exited (with exit code), missing and invalid handles in one call', async () => {
-    const run = await client.createRuntime({ sessionId: 'lr1', name: 'lr-run', launchCommand: 'exec cat', env: {}, cwd: dir });
-    const quit = await client.createRuntime({ sessionId: 'lr2', name: 'lr-quit', launchCommand: 'exit 4', env: {}, cwd: dir });
+    // The daemon starts runtimes only inside its workspace root.
+    const cwd = join(dir, 'ws', 'lr');
+    mkdirSync(cwd, { recursive: true });
+    const run = await client.createRuntime({ sessionId: 'lr1', name: 'lr-run', launchCommand: 'exec cat', env: {}, cwd });
+    const quit = await client.createRuntime({ sessionId: 'lr2', name: 'lr-quit', launchCommand: 'exit 4', env: {}, cwd });
     const ghost: RuntimeHandle = { id: 'lr-ghost', runtimeName: 'tmux', data: { tmux_socket: socket } };
     const otherServer: RuntimeHandle = { id: 'lr-elsewhere', runtimeName: 'tmux', data: { tmux_socket: uniqueSocket('lr-none') } };
     const invalid: RuntimeHandle = { id: 'lr-bad', runtimeName: 'tmux', data: { tmux_socket: 'no such/socket' } };
