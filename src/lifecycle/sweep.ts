@@ -98,6 +98,23 @@ interface BatchGroup {
   targets: SweepTarget[];
 }
 
+/**
+ * The backoff key of a host: `host:<label>`, and `host:<label>#2`… for other connections to
+ * the same endpoint (projects with other security settings get their own SshHost).
+ */
+const hostKeys = new WeakMap<Host, string>();
+const labelUses = new Map<string, number>();
+function hostKeyOf(host: Host): string {
+  let key = hostKeys.get(host);
+  if (key === undefined) {
+    const n = (labelUses.get(host.label) ?? 0) + 1;
+    labelUses.set(host.label, n);
+    key = n === 1 ? `host:${host.label}` : `host:${host.label}#${n}`;
+    hostKeys.set(host, key);
+  }
+  return key;
+}
+
 const inEnv = <T>(env: Env | undefined, fn: () => Promise<T>): Promise<T> => (env ? withEnv(env, fn) : fn());
 
 export async function sweep(targets: readonly SweepTarget[], options: SweepOptions = {}): Promise<SweepReport> {
@@ -192,7 +209,7 @@ function unanswered(asked: Asked<unknown> & { kind: 'failed' | 'skipped' }, ids:
 }
 
 async function sweepHost(g: HostGroup, checks: Map<string, SessionCheck>, options: SweepOptions): Promise<HostSweep> {
-  const key = `host:${g.host.label}`;
+  const key = hostKeyOf(g.host);
   const ids = g.items.map((i) => i.target.id);
   const t0 = Date.now();
   const probes = [...g.items.map((i) => i.probe), ...(options.extraProbes ?? []).flatMap((provide) => provide(g.host))];
