@@ -16,7 +16,7 @@ import * as tmux from '../ops/tmux.js';
 import { defaultNodeRegistry } from '../node/client/registry.js';
 import type { RemoteNode } from '../node/client/remote-node.js';
 import { TokenStore } from '../node/client/token-store.js';
-import type { Backend, LaunchSpec, Runtime, RuntimeHandle, WorkspaceProvider } from './types.js';
+import type { Backend, BatchSweeper, LaunchSpec, Runtime, RuntimeHandle, WorkspaceProvider } from './types.js';
 import { currentEnv } from '../core/request-env.js';
 
 /** The node settings of a project, with the schema's defaults and remote_dir's workspace root. */
@@ -85,12 +85,21 @@ export class NodeWorkspaces implements WorkspaceProvider {
 
 export class NodeRuntime implements Runtime {
   readonly name = 'tmux';
+  /** One ListRuntimes call per node and sweep, whatever the number of sessions. */
+  readonly sweeper: BatchSweeper;
 
   constructor(
     private readonly node: RemoteNode,
     private readonly host: SshHost,
     private readonly ennioHome: string,
-  ) {}
+  ) {
+    this.sweeper = {
+      kind: 'batch',
+      label: node.label,
+      keyOf: () => node.label,
+      check: (handles) => node.runtimeStates(handles),
+    };
+  }
 
   create(spec: LaunchSpec): Promise<RuntimeHandle> {
     // The protocol's launch_command is a shell command line (run with sh -c).
