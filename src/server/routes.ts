@@ -127,6 +127,22 @@ export const ROUTES: Route[] = [
     handle: (c) => c.mutation(() => c.api().cleanup(parse(s.cleanupRequest, c.body ?? {}, 'cleanup request').purge)),
   },
   {
+    method: 'GET', path: '/api/v1/nodes', summary: "Node projects and their daemon's state (never starts one)", response: s.nodeList, needsConfig: true,
+    handle: (c) => c.api().nodes(),
+  },
+  {
+    method: 'GET', path: '/api/v1/nodes/{target}', summary: 'The daemon of a project or host (does not start it)', response: s.nodeList, needsConfig: true,
+    handle: (c) => c.api().nodeStatus(c.params['target']!),
+  },
+  {
+    method: 'POST', path: '/api/v1/nodes/{project}/connect', summary: 'Deploy/upgrade and start the daemon if needed, then check its health', response: s.nodeConnectResult, needsConfig: true,
+    handle: (c) => c.api().nodeConnect(c.params['project']!),
+  },
+  {
+    method: 'POST', path: '/api/v1/nodes/{project}/disconnect', summary: 'Close the tunnel; with shutdown, stop the daemon', body: s.nodeDisconnectRequest, response: s.nodeDisconnectResult, needsConfig: true,
+    handle: (c) => c.api().nodeDisconnect(c.params['project']!, parse(s.nodeDisconnectRequest, c.body ?? {}, 'disconnect request').shutdown),
+  },
+  {
     method: 'GET', path: '/api/v1/projects', summary: 'The projects of the config (the spawn form)', response: s.projectsSchema, needsConfig: true,
     handle: async (c) => ({ projects: projectsOf(c.context().config) }),
   },

@@ -122,7 +122,7 @@ export function demoProject(extra = '', name = 'app'): string {
 }
 
 /** Poll until `check` returns a value (no timing assertions: a generous cap only). */
-export async function waitFor<T>(check: () => T | undefined | false, what: string, limitMs = 20_000): Promise<T> {
+export async function waitFor<T>(check: () => T | undefined | false, what: string, limitMs = 30_000): Promise<T> {
   const deadline = Date.now() + limitMs;
   for (;;) {
     const value = check();
