@@ -143,7 +143,7 @@ describe.skipIf(skip !== undefined)('node strategy and ennio node', () => {
     };
     // The commander group builds its own NodeManager (default SSH registry), as the CLI does.
     const status = (await cli('status', 'remote-node')) as Array<{ reachable: boolean; current: boolean; heartbeat: { pid: number } }>;
-    expect(status[0]).toMatchObject({ reachable: true, current: true });
+    expect(status[0], JSON.stringify(status[0])).toMatchObject({ reachable: true, current: true });
     const pid = status[0]!.heartbeat.pid;
     expect(await cli('list')).toHaveLength(1);
     expect(await cli('connect', 'remote-node')).toMatchObject({ deployed: false, localPort: null, heartbeat: { pid } });
@@ -196,7 +196,7 @@ describe.skipIf(skip !== undefined)('node strategy and ennio node', () => {
     expect(before[0]).toMatchObject({ kind: 'not-running', state: 'not running' });
     expect(before[1]?.kind).toBe('ssh-unreachable');
     expect(before[1]?.state).toMatch(/^ssh unreachable: authentication to .* failed/);
-    expect((JSON.parse(await run(true, 'status', 'remote-node')) as Row[])[0]?.kind).toBe('not-running');
+    { const st = (JSON.parse(await run(true, 'status', 'remote-node')) as Row[])[0]; expect(st?.kind, JSON.stringify(st)).toBe('not-running'); }
 
     // status: an SSH login failure is not "not running".
     const bad = JSON.parse(await run(true, 'status', 'bad-key')) as Row[];

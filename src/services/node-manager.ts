@@ -34,7 +34,7 @@ export type NodeStatus = { project: string; target: string; state: string } & No
 export type NodeListRow = NodeProject & { kind: NodeStatusInfo['kind']; state: string };
 
 /** How long `ennio node list` waits for each daemon's state. */
-export const LIST_TIMEOUT_MS = 5000;
+export const LIST_TIMEOUT_MS = 10_000;
 
 /** The human form of a status, as `ennio node list|status` print it. */
 export function describeStatus(s: NodeStatusInfo): string {

@@ -53,7 +53,7 @@ export interface CreateRuntimeInput {
 const LIST_CHUNK = 5000;
 
 /** Deadlines: quick calls fail fast on a hung tunnel; clones may take minutes. */
-export const TIMEOUTS = { quick: 30_000, heartbeat: 5_000, workspace: 15 * 60_000 } as const;
+export const TIMEOUTS = { quick: 30_000, heartbeat: 10_000, workspace: 15 * 60_000 } as const;
 
 export function toProtoHandle(h: RuntimeHandle): Pick<ProtoRuntimeHandle, 'id' | 'runtimeName' | 'data'> {
   return { id: h.id, runtimeName: h.runtimeName, data: { ...h.data } };
