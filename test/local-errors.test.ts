@@ -129,7 +129,9 @@ describe('spawn failures leave nothing behind', () => {
     const s = JSON.parse(res.stdout) as { id: string; workspace_path: string };
     expect(git(s.workspace_path, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe(branch);
     expect(w.run(['session', 'kill', s.id]).code).toBe(0);
+    w.run(['session', 'cleanup', '--purge']);
     git(join(w.dir, 'repo'), 'branch', '-D', branch);
+    expectNothingLeft();
   });
   it('a failing post_create shows its output and removes workspace and branch', () => {
     const path = join(w.dir, 'failing.yaml');
