@@ -50,6 +50,8 @@ describe('option values are data', () => {
     expect(prep('session', 'list', '-c', 'f.yaml', '--no-server')).toEqual({ json: false, args: ['-c', 'f.yaml', '--no-server', 'session', 'list'] });
     expect(prep('spawn', 'app', '--config=f.yaml', '-p', '-c')).toEqual({ json: false, args: ['--config=f.yaml', 'spawn', 'app', '-p', '-c'] });
     expect(prep('send', '-c', 'f.yaml', 'id', '-c', 'g')).toEqual({ json: false, args: ['-c', 'f.yaml', 'send', 'id', '--', '-c', 'g'] });
+    expect(prep('status', '-cf.yaml', 'app')).toEqual({ json: false, args: ['-cf.yaml', 'status', 'app'] });
+    expect(prep('logs', 'id', '-n5', '-f')).toEqual({ json: false, args: ['logs', 'id', '-n5', '-f'] });
   });
 
   it('finds the command word past global options and their values', () => {

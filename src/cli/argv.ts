@@ -50,17 +50,18 @@ function wordsBeforeData(cmd: Command): number | undefined {
   return declared.length - 1;
 }
 
-/** Whether `option` takes the next word as its value (`-p text`; `--prompt=text` carries its own). */
+/** Whether `option` takes the next word as its value (`-p text`; `--prompt=text` and `-ptext` carry their own). */
 function takesNextWord(option: Option | undefined, word: string, next: string | undefined): boolean {
-  if (!option || word.includes('=')) return false;
+  if (!option || word !== optionName(word)) return false;
   if (option.required) return true;
   // An optional value is taken only when it does not look like an option (commander's rule).
   return option.optional && next !== undefined && !next.startsWith('-');
 }
 
-/** The long form without an attached value: `--config=x` → `--config`. */
+/** The option without an attached value: `--config=x` → `--config`, `-cx` → `-c`. */
 function optionName(word: string): string {
-  return word.startsWith('--') && word.includes('=') ? word.slice(0, word.indexOf('=')) : word;
+  if (word.startsWith('--')) return word.includes('=') ? word.slice(0, word.indexOf('=')) : word;
+  return word.slice(0, 2);
 }
 
 export function prepareArgv(program: Command, argv: readonly string[]): PreparedArgv {
