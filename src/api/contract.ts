@@ -3,6 +3,10 @@
  * the orchestrator's Unix socket; the dashboard and other tools over HTTP. Types only: the
  * thin client imports this file without loading zod, SQLite or ssh2.
  */
+import type { ConnectResult, DisconnectResult, NodeListRow, NodeStatus } from '../services/node-manager.js';
+
+export type NodeConnectJson = Omit<ConnectResult, 'forward'>;
+export type { DisconnectResult as NodeDisconnectJson, NodeListRow as NodeListJson, NodeStatus as NodeStatusJson };
 
 /** A session as clients see it: the store record without the opaque runtime handle. */
 export interface SessionJson {
@@ -84,8 +88,19 @@ export interface EnnioApi {
   kill(id: string): Promise<SessionJson>;
   restore(id: string): Promise<SessionJson>;
   cleanup(purge: boolean): Promise<CleanupResult>;
+  /** Node projects with their daemon's state (never starts a daemon). */
+  nodes(): Promise<NodeListRow[]>;
+  /** The daemon of a project or host (does not start it). */
+  nodeStatus(target: string): Promise<NodeStatus[]>;
+  /** Deploy/upgrade and start the daemon if needed, then check its health. */
+  nodeConnect(project: string): Promise<NodeConnectJson>;
+  /** Close the tunnel; with shutdown, stop the daemon. */
+  nodeDisconnect(project: string, shutdown: boolean): Promise<DisconnectResult>;
   close(): Promise<void>;
 }
+
+/** What the `ennio node` commands use. */
+export type NodeApi = Pick<EnnioApi, 'nodes' | 'nodeStatus' | 'nodeConnect' | 'nodeDisconnect'>;
 
 /** How errors cross the wire; `code` is one of src/core/errors.ts ErrorCode. */
 export interface WireError {

@@ -1,6 +1,7 @@
 /** The `ennio` CLI entry: global flags, command groups, one place mapping errors to exit codes. */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
+import { withApi } from './api-link.js';
 import { commandWord, prepareArgv } from './argv.js';
 import type { GlobalOptions } from './context.js';
 import { registerDriveCommands } from './drive-commands.js';
@@ -37,14 +38,17 @@ registerSessionCommands(program, globals);
 registerDriveCommands(program, globals);
 registerServerCommands(program, globals);
 const word = commandWord(program, argv);
-if (word === undefined || !LIGHT.has(word)) {
+// `ennio --version` needs none of them; `ennio` and `ennio --help` list every command.
+const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+const versionOnly = word === undefined && (options.includes('-V') || options.includes('--version'));
+if (!versionOnly && (word === undefined || !LIGHT.has(word))) {
   const [{ registerConfigCommands }, { registerDemo }, { registerDoctor }, { registerNodeCommands }, { loadConfigFrom }, { ennioHome }] = await Promise.all([
     import('./config-commands.js'), import('./demo.js'), import('./doctor.js'), import('./node.js'), import('./context.js'), import('../core/home.js'),
   ]);
   registerConfigCommands(program, globals);
   registerDoctor(program, globals);
   registerDemo(program, globals);
-  registerNodeCommands(program, { loadConfig: () => loadConfigFrom(globals()).config, json: () => json, ennioHome: () => ennioHome() });
+  registerNodeCommands(program, { withNodeApi: (body) => withApi(globals(), body), loadConfig: () => loadConfigFrom(globals()).config, json: () => json, ennioHome: () => ennioHome() });
 }
 
 // Knows every registered command now: `--json` out, data (messages, option values) kept as data.
