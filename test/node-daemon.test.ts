@@ -273,7 +273,7 @@ describe('runtimes', () => {
       // A line reader with echo off: canonical mode decides what a line may hold.
       launchCommand: 'stty -echo; echo reader ready; n=0; while IFS= read -r l; do n=$((n+1)); printf "got:%s:%s:%s\\n" "$n" "$(printf %s "$l" | wc -c)" "$(printf %s "$l" | sha256sum | cut -c1-64)"; done',
       env: {},
-      cwd: dir,
+      cwd: root,
     });
     await waitUntil(() => output(h), (o) => o.includes('reader ready'), 'the reader');
     for (const message of ['cut\0here', `two\nlines ${'p'.repeat(600)}\0`]) {
@@ -296,7 +296,7 @@ describe('runtimes', () => {
   });
 
   it('SendMessage gives a raw-mode agent a 10 kB line whole', async () => {
-    const work = join(dir, 'raw-agent');
+    const work = join(root, 'raw-agent'); // inside the workspace root: the daemon confines cwd there
     mkdirSync(work, { recursive: true });
     const h = await client.createRuntime({ sessionId: 'in2', name: 'ennio-in2', launchCommand: `exec '${process.execPath}' '${DEMO_AGENT}'`, env: {}, cwd: work });
     await waitUntil(() => output(h), (o) => o.includes('demo-agent ready'), 'the demo agent');
