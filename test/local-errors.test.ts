@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorld, DEMO_AGENT, demoProject, git, orchestratorPid, SERVER_MODE, waitFor, type World } from './helpers/cli.js';
+import { createWorld, DEMO_AGENT, demoProject, git, orchestratorPid, SERVER_MODE, sha256, waitFor, type World } from './helpers/cli.js';
 
 let w: World;
 
@@ -103,6 +103,34 @@ describe('spawn failures leave nothing behind', () => {
       expect(res.code).toBe(2);
       expect(res.stderr).toContain('invalid branch name');
     }
+    expectNothingLeft();
+  });
+  it.each([
+    ['300 characters', 'b'.repeat(300), 'it is 300 bytes long, more than the 200 allowed'],
+    ['201 bytes of UTF-8', `feat/${'é'.repeat(98)}`, 'it is 201 bytes long'],
+    ['a part ending in .lock', 'feat/x.lock/y', "ends with '.lock'"],
+    ['a part starting with .', 'feat/.hidden', "starts with '.'"],
+    ['@{', 'a@{1}', "'@{'"],
+    ['//', 'a//b', "'//'"],
+    ['an option-looking value', '--help', "starts with '-'"],
+  ])('a branch name git cannot hold, checked up front: %s', (_label, branch, why) => {
+    const res = w.run(['spawn', 'app', '--branch', branch]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('invalid branch name');
+    expect(res.stderr).toContain(why);
+    expect(res.stderr).toContain('hint: a branch name is at most 200 bytes'); // says what is allowed
+    expect(res.stderr).not.toContain('cannot lock ref');
+    expectNothingLeft();
+  });
+  it('a branch of exactly 200 bytes is fine', () => {
+    const branch = `feat/${'c'.repeat(195)}`;
+    const res = w.run(['spawn', 'app', '--json', '--branch', branch]);
+    expect(res.stderr).toBe('');
+    const s = JSON.parse(res.stdout) as { id: string; workspace_path: string };
+    expect(git(s.workspace_path, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe(branch);
+    expect(w.run(['session', 'kill', s.id]).code).toBe(0);
+    w.run(['session', 'cleanup', '--purge']);
+    git(join(w.dir, 'repo'), 'branch', '-D', branch);
     expectNothingLeft();
   });
   it('a failing post_create shows its output and removes workspace and branch', () => {
@@ -209,5 +237,38 @@ describe('a spawn that died without rolling back', () => {
         // already gone, which is the normal case
       }
     }
+  });
+});
+
+describe('a message with a NUL byte', () => {
+  it('is refused with one clear error whatever the way in, and nothing reaches the agent', async () => {
+    const res = w.run(['spawn', 'app', '--json']);
+    const { id } = JSON.parse(res.stdout) as { id: string };
+    const logs = (): string => w.run(['logs', id, '-n', '2000']).stdout;
+    const answers = (): string[] => [...logs().matchAll(/message #\d+: .*sha256 (\w+)/g)].map((m) => m[1]!);
+    try {
+      await waitFor(() => logs().includes('demo-agent ready'), 'the agent to start');
+      const file = join(w.dir, 'nul.txt');
+      // Short (typed with send-keys) and long or multi-line (pasted): both ways are guarded.
+      for (const text of ['a\0b', `${'long '.repeat(200)}\0tail`, 'first line\nsecond\0line']) {
+        writeFileSync(file, text);
+        for (const [args, input] of [[['send', '--file', file, id], undefined], [['send', id], text]] as const) {
+          const sent = w.run([...args], input === undefined ? {} : { input });
+          expect(sent.code).toBe(2);
+          expect(sent.stderr).toContain('the message contains a NUL byte');
+          expect(sent.stderr).toContain('nothing was sent');
+          expect(sent.stdout).toBe('');
+        }
+      }
+      expect(answers()).toEqual([]);
+      expect(w.run(['send', id, 'after']).code).toBe(0);
+      const after = await waitFor(() => answers().length > 0 && answers(), 'the answer to a clean message');
+      expect(after).toEqual([sha256('after')]); // the first message the agent ever got
+    } finally {
+      w.run(['session', 'kill', id]);
+      w.run(['session', 'cleanup', '--purge']);
+      git(join(w.dir, 'repo'), 'branch', '-D', `ennio/${id}`);
+    }
+    expectNothingLeft();
   });
 });

@@ -64,6 +64,17 @@ describe('spawn', () => {
     expect(w.run(['session', 'kill', s.id]).code).toBe(0);
   });
 
+  it('takes option values that look like options as text (-p --json, -p --help, -i -n)', async () => {
+    const s = spawnOk(['--prompt', '--json', '--issue', '-n']);
+    const env = w.tmux('show-environment', '-t', `=${s.id}`).stdout;
+    expect(env).toContain('ENNIO_ISSUE=-n');
+    await waitFor(() => logs(s.id).includes(`sha256 ${sha256('--json')}`), 'the prompt --json to arrive');
+    expect(w.run(['session', 'kill', s.id]).code).toBe(0);
+    const t = spawnOk(['-p', '--help']);
+    await waitFor(() => logs(t.id).includes(`sha256 ${sha256('--help')}`), 'the prompt --help to arrive');
+    expect(w.run(['session', 'kill', t.id]).code).toBe(0);
+  });
+
   it('makes a clone workspace when the project asks for one', () => {
     const cfg = readFileSync(join(w.dir, 'ennio.yaml'), 'utf8');
     const clonePath = join(w.dir, 'clone.yaml');
@@ -91,6 +102,8 @@ describe('driving a session', () => {
     ['non-ASCII', 'héllo wörld — 中文 ✓ 🚀'],
     ['a multi-line message', 'line one\nline two; $(touch PWN)\n\n  indented line four'],
     ['a 10 kB message', Array.from({ length: 160 }, (_, i) => `line ${i}: ${'x'.repeat(58)}`).join('\n')],
+    // More than a canonical-mode terminal holds per line: the demo agent reads raw, so it all arrives.
+    ['a 12 kB single line', `one line ${'y'.repeat(12_000)} end`],
   ])('sends %s intact and submits it', async (_label, message) => {
     const before = (logs(s.id).match(/message #/g) ?? []).length;
     const res = w.run(['send', s.id, message]);
@@ -107,10 +120,56 @@ describe('driving a session', () => {
   it('sends from --file and from stdin', async () => {
     const file = join(w.dir, 'msg.txt');
     writeFileSync(file, 'from a file\nsecond line');
-    expect(w.run(['send', s.id, '--file', file]).code).toBe(0);
+    expect(w.run(['send', '--file', file, s.id]).code).toBe(0);
     await waitFor(() => logs(s.id, 2000).includes(sha256('from a file\nsecond line')), 'file message');
     expect(w.run(['send', s.id], { input: 'from stdin' }).code).toBe(0);
     await waitFor(() => logs(s.id, 2000).includes(sha256('from stdin')), 'stdin message');
+  });
+
+  /** Sends, then returns the sha256 of the next message the agent answered. */
+  async function nextAnswer(args: string[], input?: string): Promise<string | undefined> {
+    const before = [...logs(s.id, 2000).matchAll(/message #(\d+)/g)].length;
+    const res = w.run(args, input === undefined ? {} : { input });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const shas = await waitFor(() => {
+      const all = [...logs(s.id, 2000).matchAll(/message #\d+: .*sha256 (\w+)/g)].map((m) => m[1]);
+      return all.length > before && all;
+    }, 'the answer');
+    return shas.at(-1);
+  }
+
+  it.each([
+    [['--file=/etc/passwd'], '--file=/etc/passwd'],
+    [['--help'], '--help'],
+    [['-n', '5'], '-n 5'],
+    [['-f', '/etc/passwd'], '-f /etc/passwd'],
+    [['--json', 'and', '--no-server'], '--json and --no-server'],
+    [['--', '--help'], '--help'], // a -- right after the id is still the end of options
+    [['-', 'dash'], '- dash'],
+  ])('sends option-looking words after the id as the message: %j', async (words, expected) => {
+    expect(await nextAnswer(['send', s.id, ...words])).toBe(sha256(expected));
+  });
+
+  it('still takes options before the id (and --json there)', async () => {
+    const file = join(w.dir, 'opt.txt');
+    writeFileSync(file, '--from a file');
+    const before = [...logs(s.id, 2000).matchAll(/message #(\d+)/g)].length;
+    const res = w.run(['send', '--json', '-f', file, s.id]);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ id: s.id, sent: true, bytes: 13 });
+    await waitFor(() => [...logs(s.id, 2000).matchAll(/message #(\d+)/g)].length > before && logs(s.id, 2000).includes(sha256('--from a file')), 'file message');
+    const help = w.run(['send', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: ennio send [options] <id> [message...]');
+  });
+
+  it.each([
+    ['CRLF words', ['one\r\ntwo\r\n\r\nthree'], undefined, 'one\ntwo\n\nthree'],
+    ['a lone CR', ['one\rtwo'], undefined, 'one\ntwo'],
+    ['CRLF on stdin', [], 'from\r\nwindows\r\n', 'from\nwindows\n'],
+  ])('turns each CRLF or CR into one line break: %s', async (_label, words, input, expected) => {
+    expect(await nextAnswer(['send', s.id, ...words], input)).toBe(sha256(expected));
   });
 
   it('shows the last N lines with logs -n', () => {
@@ -190,5 +249,47 @@ describe('session info and status', () => {
     expect(text).toContain(s.id);
     expect(text).toContain('running');
     expect(w.run(['session', 'kill', s.id]).code).toBe(0);
+  });
+});
+
+describe('a program that reads lines (its terminal in canonical mode)', () => {
+  // A plain line reader: the kernel's canonical mode, not the program, decides what a line may hold.
+  const reader =
+    'echo reader ready; n=0; while IFS= read -r l; do n=$((n+1)); ' +
+    'printf "line %s: %s bytes sha %s\\n" "$n" "$(printf %s "$l" | wc -c)" "$(printf %s "$l" | sha256sum | cut -c1-64)"; done';
+  let config: string;
+  let id: string;
+  const lines = (): Array<{ n: string; bytes: string; sha: string }> =>
+    [...logs(id, 2000).matchAll(/line (\d+): (\d+) bytes sha (\w+)/g)].map((m) => ({ n: m[1]!, bytes: m[2]!, sha: m[3]! }));
+
+  beforeAll(async () => {
+    config = join(w.dir, 'reader.yaml');
+    writeFileSync(config, readFileSync(join(w.dir, 'ennio.yaml'), 'utf8').replace(/command: .*/, `command: ${JSON.stringify(reader)}`));
+    const res = w.run(['-c', config, 'spawn', 'app', '--json']);
+    expect(res.stderr).toBe('');
+    id = (JSON.parse(res.stdout) as Session).id;
+    await waitFor(() => logs(id).includes('reader ready'), 'the reader to start');
+  });
+  afterAll(() => {
+    w.run(['-c', config, 'session', 'kill', id]);
+  });
+
+  it.each([
+    ['a 6000-byte line', 'z'.repeat(6000), 6000],
+    ['4096 bytes of two-byte characters', 'é'.repeat(2048), 4096],
+    ['a long line inside a multi-line message', `short\n${'w'.repeat(5000)}\nshort`, 5000],
+  ])('refuses %s, saying why, and types nothing', (_label, message, bytes) => {
+    const res = w.run(['-c', config, 'send', id, message]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(`a line of the message is ${bytes} bytes`);
+    expect(res.stderr).toContain('canonical mode, which holds at most 4095 bytes per line');
+    expect(res.stderr).toContain('nothing was sent');
+  });
+
+  it('delivers a line of exactly 4095 bytes whole, as the first line the program read', async () => {
+    const line = 'q'.repeat(4095);
+    expect(w.run(['-c', config, 'send', id, line]).code).toBe(0);
+    const got = await waitFor(() => lines().length > 0 && lines(), 'the line to be read');
+    expect(got).toEqual([{ n: '1', bytes: '4095', sha: sha256(line) }]);
   });
 });

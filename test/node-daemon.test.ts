@@ -2,6 +2,7 @@
  * ennio-node end to end, without SSH: the bundled daemon started as a real process on a
  * free port with its own tmux socket, called through NodeClient over plain TCP.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Code, ConnectError } from '@connectrpc/connect';
@@ -13,6 +14,8 @@ import {
   Cleanup, buildDaemonBundle, git, gitRepo, startDaemon, tcpDial, tempDir, tmux, uniqueSocket, waitUntil,
   type DaemonProcess, failure } from './helpers/node-daemon.js';
 
+const DEMO_AGENT = join(import.meta.dirname, '../dist/demo-agent.cjs');
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 const cleanup = new Cleanup();
 let dir: string;
 let root: string;
@@ -110,6 +113,13 @@ describe('workspaces', () => {
     }
     const branch = await failure(client.createWorkspace({ projectId: 'proj', sessionId: 's9', type: 'worktree', path: repo, defaultBranch: 'main', branch: 'bad..name' }));
     expect(branch.code).toBe('INVALID_ARGUMENT');
+    // Too long for git's ref files: refused up front, saying why and what is allowed; nothing created.
+    const long = await failure(client.createWorkspace({ projectId: 'proj', sessionId: 's11', type: 'worktree', path: repo, defaultBranch: 'main', branch: 'l'.repeat(300) }));
+    expect(grpcCode(long)).toBe(Code.InvalidArgument);
+    expect(long.message).toContain('it is 300 bytes long, more than the 200 allowed');
+    expect(long.hint).toContain('a branch name is at most 200 bytes');
+    expect(existsSync(join(root, 'proj', 's11'))).toBe(false);
+    expect(git(repo, 'branch', '--list', 'l*')).toBe('');
     const relative = await failure(client.createWorkspace({ projectId: 'proj', sessionId: 's10', type: 'worktree', path: 'relative/repo', defaultBranch: 'main' }));
     expect(relative.message).toContain('must be absolute');
     expect(existsSync(join(root, '..', 'etc'))).toBe(false);
@@ -254,6 +264,47 @@ describe('runtimes', () => {
     expect(await output(h)).toContain('bye');
     await client.destroyRuntime(h);
     expect(await client.liveness(h)).toBe('missing');
+  });
+
+  it('SendMessage refuses NUL and lines a canonical terminal cannot hold (INVALID_ARGUMENT, nothing typed) and makes CRLF one line break', async () => {
+    const h = await client.createRuntime({
+      sessionId: 'in1',
+      name: 'ennio-in1',
+      // A line reader with echo off: canonical mode decides what a line may hold.
+      launchCommand: 'stty -echo; echo reader ready; n=0; while IFS= read -r l; do n=$((n+1)); printf "got:%s:%s:%s\\n" "$n" "$(printf %s "$l" | wc -c)" "$(printf %s "$l" | sha256sum | cut -c1-64)"; done',
+      env: {},
+      cwd: root,
+    });
+    await waitUntil(() => output(h), (o) => o.includes('reader ready'), 'the reader');
+    for (const message of ['cut\0here', `two\nlines ${'p'.repeat(600)}\0`]) {
+      const nul = await failure(client.sendMessage(h, message));
+      expect(grpcCode(nul)).toBe(Code.InvalidArgument);
+      expect(nul.code).toBe('INVALID_ARGUMENT');
+      expect(nul.message).toContain('the message contains a NUL byte');
+    }
+    const long = await failure(client.sendMessage(h, `ok\n${'z'.repeat(6000)}`));
+    expect(grpcCode(long)).toBe(Code.InvalidArgument);
+    expect(long.message).toContain('a line of the message is 6000 bytes');
+    expect(long.message).toContain('canonical mode, which holds at most 4095 bytes per line');
+    await client.sendMessage(h, 'one\r\ntwo\rthree');
+    await client.sendMessage(h, 'q'.repeat(4095));
+    const out = await waitUntil(() => output(h), (o) => o.includes('got:4:'), 'the lines to be read');
+    expect([...out.matchAll(/got:(\d+):(\d+):(\w+)/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`)).toEqual([
+      `1 3 ${sha256('one')}`, `2 3 ${sha256('two')}`, `3 5 ${sha256('three')}`, `4 4095 ${sha256('q'.repeat(4095))}`,
+    ]);
+    await client.destroyRuntime(h);
+  });
+
+  it('SendMessage gives a raw-mode agent a 10 kB line whole', async () => {
+    const work = join(root, 'raw-agent'); // inside the workspace root: the daemon confines cwd there
+    mkdirSync(work, { recursive: true });
+    const h = await client.createRuntime({ sessionId: 'in2', name: 'ennio-in2', launchCommand: `exec '${process.execPath}' '${DEMO_AGENT}'`, env: {}, cwd: work });
+    await waitUntil(() => output(h), (o) => o.includes('demo-agent ready'), 'the demo agent');
+    const line = `${'y'.repeat(10_000)} end`;
+    await client.sendMessage(h, line);
+    const out = await waitUntil(() => output(h, 200), (o) => o.includes('message #1'), 'the answer');
+    expect(out).toContain(`message #1: 10004 bytes, 1 line(s), sha256 ${sha256(line)}`);
+    await client.destroyRuntime(h);
   });
 
   it('answers IsAlive from tmux after the daemon was killed and restarted', async () => {

@@ -46,6 +46,25 @@ function spawnOk(project: string, args: string[] = []): Session {
   return JSON.parse(res.stdout) as Session;
 }
 
+/** The same input rules as locally, through the CLI on a remote session (own test: remote commands are slow under load). */
+async function hostileInput(project: string): Promise<void> {
+  const s = spawnOk(project);
+  await waitFor(() => logs(s.id).includes('demo-agent ready'), 'the agent to start');
+  const answered = (): number => (logs(s.id).match(/message #\d+:/g) ?? []).length;
+  const before = answered();
+  const nul = w.run(['send', s.id], { input: 'cut\0here' });
+  expect(nul.code).toBe(2);
+  expect(nul.stderr).toContain('the message contains a NUL byte (at character 4), which a terminal cannot carry; nothing was sent');
+  for (const [words, arrives] of [[['--help'], '--help'], [['crlf\r\nfrom', 'afar'], 'crlf\nfrom afar'], [[`${'w'.repeat(10_000)}`], 'w'.repeat(10_000)]] as const) {
+    expect(w.run(['send', s.id, ...words]).code).toBe(0);
+    await waitFor(() => logs(s.id).includes(`sha256 ${sha256(arrives)}`), `the answer to ${arrives.slice(0, 20)}`);
+  }
+  expect(answered()).toBe(before + 3); // the refused message typed nothing, not even an Enter
+  expect(w.run(['session', 'kill', s.id]).code).toBe(0);
+}
+
+const INPUT_TEST = 'refuses NUL, makes CRLF one line break, and sends option-looking words and a 10 kB line whole';
+
 async function driveAndKill(s: Session, project: string): Promise<void> {
   // The workspace, symlink and post_create were made on the remote host.
   expect(s.workspace_path.startsWith(join(w.remoteDir, 'workspaces', project))).toBe(true);
@@ -75,6 +94,8 @@ describe.skipIf(skip)('strategy tmux', () => {
     await waitFor(() => logs(s.id).includes(sha256('remote prompt "quoted"')), 'the prompt');
     await driveAndKill(s, 'rtmux');
   });
+
+  it(INPUT_TEST, () => hostileInput('rtmux'));
 
   it('hostile branch names arrive verbatim and never execute', () => {
     const branch = 'r/$(touch${IFS}PWN3)`touch${IFS}PWN4`;q"\'é';
@@ -134,6 +155,8 @@ describe.skipIf(skip)('strategy remote_control', () => {
 });
 
 describe.skipIf(skip)('strategy node', () => {
+  it(INPUT_TEST, () => hostileInput('rnode'));
+
   it('deploys ennio-node, then spawn, send, logs, kill, restore go through it', async () => {
     const s = spawnOk('rnode', ['--prompt', 'through the daemon']);
     expect(s.backend).toBe('ssh:node');

@@ -1,10 +1,15 @@
 /** src/ops/tmux.ts run unchanged through SshHost gives the same results as through LocalHost. */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isEnnioError } from '../src/core/errors.js';
 import type { Host } from '../src/host/host.js';
 import { LocalHost } from '../src/host/local-host.js';
 import { SshHostRegistry } from '../src/host/ssh/registry.js';
 import { capture, createSession, killSession, liveness, paneStates, sendMessage, type TmuxServer } from '../src/ops/tmux.js';
+import { DEMO_AGENT } from './helpers/cli.js';
 import { sshdSkipReason, startSshd, type TestSshd } from './helpers/sshd.js';
 import { targetFor, tmuxSocket } from './helpers/ssh-env.js';
 
@@ -48,6 +53,49 @@ async function scenario(host: Host, server: TmuxServer): Promise<Record<string, 
   return seen;
 }
 
+const sha = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** What a refused send says (its code and the start of its message), or 'sent'. */
+async function trySend(host: Host, server: TmuxServer, name: string, message: string): Promise<string> {
+  try {
+    await sendMessage(host, server, name, message);
+    return 'sent';
+  } catch (err) {
+    if (!isEnnioError(err)) throw err;
+    return `${err.code}: ${err.message.split(',')[0]!}`;
+  }
+}
+
+/** Hostile input on any host: a line reader (canonical mode, echo off) and the raw demo agent. */
+async function inputScenario(host: Host, server: TmuxServer, workDir: string): Promise<Record<string, unknown>> {
+  const seen: Record<string, unknown> = {};
+  const reader = 'input-lines';
+  await createSession(host, server, {
+    name: reader,
+    cwd: '/tmp',
+    env: {},
+    command: ['sh', '-c', 'stty -echo; echo reader ready; n=0; while IFS= read -r l; do n=$((n+1)); printf "got:%s:%s:%s\\n" "$n" "$(printf %s "$l" | wc -c)" "$(printf %s "$l" | sha256sum | cut -c1-64)"; done'],
+  });
+  await captureUntil(host, server, reader, 'reader ready');
+  seen.nul = await trySend(host, server, reader, 'before\0after');
+  seen.nulPasted = await trySend(host, server, reader, `line one\n${'x'.repeat(600)}\0`);
+  seen.tooLong = await trySend(host, server, reader, 'z'.repeat(6000));
+  seen.crlf = await trySend(host, server, reader, 'one\r\ntwo');
+  seen.longest = await trySend(host, server, reader, 'q'.repeat(4095));
+  const got = await captureUntil(host, server, reader, 'got:3:');
+  seen.lines = [...got.matchAll(/got:(\d+):(\d+):(\w+)/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+  await killSession(host, server, reader);
+
+  const agent = 'input-raw';
+  await createSession(host, server, { name: agent, cwd: workDir, env: {}, command: [process.execPath, DEMO_AGENT] });
+  await captureUntil(host, server, agent, 'demo-agent ready');
+  const long = `${'y'.repeat(10_000)} end`;
+  seen.raw = await trySend(host, server, agent, long);
+  seen.rawArrived = (await captureUntil(host, server, agent, 'message #1')).includes(`10004 bytes, 1 line(s), sha256 ${sha(long)}`);
+  await killSession(host, server, agent);
+  return seen;
+}
+
 describe.skipIf(skip !== undefined)('tmux operations through SshHost', () => {
   let sshd: TestSshd;
   const registry = new SshHostRegistry();
@@ -81,5 +129,28 @@ describe.skipIf(skip !== undefined)('tmux operations through SshHost', () => {
       after: 'missing',
     });
     expect(remote).toEqual(local);
+  });
+
+  it('refuses NUL and lines a canonical terminal cannot hold, makes CRLF one line break, and gives raw agents 10 kB whole', async () => {
+    const ssh = registry.get(targetFor(sshd, join(sshd.dir, 'kh')), { warn: () => undefined });
+    const work = mkdtempSync(join(tmpdir(), 'ennio-input-'));
+    try {
+      const local = await inputScenario(new LocalHost(), { socket: localTmux.socket }, work);
+      const remote = await inputScenario(ssh, { socket: remoteTmux.socket }, work);
+      expect(local).toEqual({
+        nul: 'INVALID_ARGUMENT: the message contains a NUL byte (at character 7)',
+        nulPasted: 'INVALID_ARGUMENT: the message contains a NUL byte (at character 610)',
+        tooLong: 'INVALID_ARGUMENT: a line of the message is 6000 bytes',
+        crlf: 'sent',
+        longest: 'sent',
+        // Nothing of the refused messages arrived: the first line read is the CRLF message's.
+        lines: [`1 3 ${sha('one')}`, `2 3 ${sha('two')}`, `3 4095 ${sha('q'.repeat(4095))}`],
+        raw: 'sent',
+        rawArrived: true,
+      });
+      expect(remote).toEqual(local);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });

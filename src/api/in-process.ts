@@ -72,8 +72,7 @@ export class InProcessApi implements EnnioApi {
   }
 
   async send(id: string, message: string): Promise<SendResult> {
-    await this.ctx.manager.send(id, message);
-    return { id, sent: true, bytes: Buffer.byteLength(message) };
+    return { id, sent: true, bytes: await this.ctx.manager.send(id, message) };
   }
 
   async output(id: string, lines: number): Promise<OutputResult> {

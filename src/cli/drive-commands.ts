@@ -40,10 +40,10 @@ function parseLines(value: string): number {
 export function registerDriveCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('send')
-    .description('type a message into a session and submit it')
+    .description('type a message into a session and submit it; options go before <id>, every word after it is the message')
     .argument('<id>')
-    .argument('[message...]', 'the message (or use --file, or stdin)')
-    .option('-f, --file <path>', 'read the message from a file (- for stdin)')
+    .argument('[message...]', 'the message, taken as typed even if it starts with - (or use --file, or stdin)')
+    .option('-f, --file <path>', 'read the message from a file (- for stdin); before <id>')
     .action((id: string, words: string[], opts: { file?: string }) =>
       withApi(globals(), async (api) => {
         const message = await messageFrom(words, opts.file);

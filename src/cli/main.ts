@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
 import { withApi } from './api-link.js';
+import { commandWord, prepareArgv } from './argv.js';
 import type { GlobalOptions } from './context.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDriveCommands } from './drive-commands.js';
@@ -9,21 +10,20 @@ import { exitCodeFor, formatError } from './exit.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerSessionCommands } from './session-commands.js';
 
-// `--json` may stand anywhere on the line, so it is taken out before commander parses.
-// Words after `--` are data (a message may say --json) and stay untouched.
 const argv = process.argv.slice(2);
-const dashes = argv.indexOf('--');
-const options = dashes < 0 ? argv : argv.slice(0, dashes);
-const json = options.includes('--json');
-const args = [...options.filter((a) => a !== '--json'), ...(dashes < 0 ? [] : argv.slice(dashes))];
+// Set once the argv pre-pass has run (below); globals() is called only by actions.
+let json = false;
 
 const program = new Command('ennio')
   .description('Run AI coding agents as sessions in git worktrees and tmux, locally or on remote hosts over SSH.')
   .version(VERSION, '-V, --version')
   .option('-c, --config <path>', 'config file (default: ennio.yaml found by walking up from here)')
-  .option('--json', 'machine-readable output (allowed anywhere on the line)')
+  .option('--json', 'machine-readable output (allowed anywhere among the options)')
   .option('--no-server', 'run in this process instead of through the orchestrator (also ENNIO_NO_SERVER=1)')
   .showHelpAfterError('(run with --help for usage)')
+  // Global options are recognised only before the command words; src/cli/argv.ts moves
+  // any written after them to the front, so a subcommand's option value stays its own.
+  .enablePositionalOptions()
   .exitOverride();
 
 const globals = (): GlobalOptions => {
@@ -34,22 +34,15 @@ const globals = (): GlobalOptions => {
 // The hot commands are registered from light modules; the rest (config, doctor, demo, node)
 // load SQLite, zod and ssh2, so they are imported only when the command line may need them.
 const LIGHT = new Set(['spawn', 'status', 'session', 'send', 'logs', 'attach', 'start', 'stop', 'server', 'api', 'dashboard']);
-function commandWord(words: string[]): string | undefined {
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    if (w === '-c' || w === '--config') i++;
-    else if (!w.startsWith('-')) return w;
-  }
-  return undefined;
-}
 
 registerSessionCommands(program, globals);
 registerDriveCommands(program, globals);
 registerServerCommands(program, globals);
 registerDashboard(program, globals);
-const word = commandWord(dashes < 0 ? args : args.slice(0, args.indexOf('--')));
+const word = commandWord(program, argv);
 // `ennio --version` needs none of them; `ennio` and `ennio --help` list every command.
-const versionOnly = word === undefined && (args.includes('-V') || args.includes('--version'));
+const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+const versionOnly = word === undefined && (options.includes('-V') || options.includes('--version'));
 if (!versionOnly && (word === undefined || !LIGHT.has(word))) {
   const [{ registerConfigCommands }, { registerDemo }, { registerDoctor }, { registerNodeCommands }, { loadConfigFrom }, { ennioHome }] = await Promise.all([
     import('./config-commands.js'), import('./demo.js'), import('./doctor.js'), import('./node.js'), import('./context.js'), import('../core/home.js'),
@@ -59,6 +52,11 @@ if (!versionOnly && (word === undefined || !LIGHT.has(word))) {
   registerDemo(program, globals);
   registerNodeCommands(program, { withNodeApi: (body) => withApi(globals(), body), loadConfig: () => loadConfigFrom(globals()).config, json: () => json, ennioHome: () => ennioHome() });
 }
+
+// Knows every registered command now: `--json` out, data (messages, option values) kept as data.
+const prepared = prepareArgv(program, argv);
+json = prepared.json;
+const args = prepared.args;
 
 try {
   await program.parseAsync(args, { from: 'user' });

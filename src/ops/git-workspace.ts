@@ -1,24 +1,11 @@
 /**
  * Git workspace operations (worktree or clone) as argv, run through any Host.
- * Branch names are validated with git itself and always passed as single argv words.
+ * Branch names are checked by src/ops/branch-name.ts and always passed as single argv words.
  */
 import { EnnioError } from '../core/errors.js';
 import { execChecked, type Host } from '../host/host.js';
+import { assertBranchName } from './branch-name.js';
 import { exists, mkdirp, removeTree } from './fs.js';
-
-export async function assertBranchName(host: Host, branch: string): Promise<void> {
-  if (branch.startsWith('-')) {
-    throw new EnnioError('INVALID_ARGUMENT', `invalid branch name ${JSON.stringify(branch)}: it must not start with '-'`);
-  }
-  const res = await host.exec(['git', 'check-ref-format', '--branch', branch]);
-  if (res.code === 127) throw gitMissing(host);
-  if (res.code !== 0) {
-    throw new EnnioError(
-      'INVALID_ARGUMENT',
-      `invalid branch name ${JSON.stringify(branch)}: git rejects it (no spaces, control characters, '..', '~', '^', ':', '?', '*', '[' or '\\')`,
-    );
-  }
-}
 
 export function gitMissing(host: Host): EnnioError {
   return new EnnioError('TOOL_MISSING', `git is not installed on ${host.label}`, { hint: 'install it (Debian: apt-get install git)' });
@@ -103,7 +90,7 @@ export async function ensureRepo(host: Host, spec: Pick<WorkspaceSpec, 'repoPath
 }
 
 export async function createWorkspace(host: Host, spec: WorkspaceSpec): Promise<WorkspaceResult> {
-  await assertBranchName(host, spec.branch);
+  assertBranchName(spec.branch);
   if (await exists(host, spec.workspacePath)) {
     throw new EnnioError('INVALID_ARGUMENT', `workspace path ${spec.workspacePath} already exists on ${host.label}`);
   }

@@ -8,6 +8,7 @@
  */
 import { EnnioError } from '../core/errors.js';
 import { execChecked, type Host } from '../host/host.js';
+import { canonicalLineTooLong, exceedsCanonicalLine, normalizeMessage } from './message.js';
 
 /** Which tmux server: undefined = the user's default server, else `tmux -L <socket>`. */
 export interface TmuxServer {
@@ -208,14 +209,45 @@ export async function liveness(host: Host, server: TmuxServer, name: string): Pr
 /** Messages up to this size without newlines go through send-keys -l; others via a paste buffer. */
 export const SEND_KEYS_LIMIT = 512;
 
+// One command on the session's host: the pane's terminal device from tmux, then its
+// termios from stty (GNU -F, BSD -f). The tmux argv comes in as "$@", never as script text.
+const PANE_TERMIOS_SCRIPT = 't=$("$@") || exit 1; stty -a -F "$t" 2>/dev/null || stty -a -f "$t"';
+
+export function paneTermiosArgv(server: TmuxServer, name: string): string[] {
+  return ['sh', '-c', PANE_TERMIOS_SCRIPT, 'sh', ...tmuxBase(server), 'display-message', '-p', '-t', exactTarget(name), '#{pane_tty}'];
+}
+
+/** From `stty -a`: true for canonical mode (icanon), false for raw (-icanon), undefined if absent. */
+export function parseCanonical(sttyOutput: string): boolean | undefined {
+  const words = sttyOutput.split(/[\s;]+/);
+  if (words.includes('-icanon')) return false;
+  if (words.includes('icanon')) return true;
+  return undefined;
+}
+
 /**
- * Type a message into the session and submit it. Short single-line text is typed with
- * send-keys -l; long or multi-line text goes through load-buffer/paste-buffer (bracketed
- * paste), so it arrives as one message; then Enter submits it.
+ * Whether the program in the pane reads lines (canonical mode). Undefined when it cannot
+ * be told (no stty, a pane gone): the send then goes ahead and reports its own failure.
  */
-export async function sendMessage(host: Host, server: TmuxServer, name: string, message: string): Promise<void> {
+export async function paneIsCanonical(host: Host, server: TmuxServer, name: string): Promise<boolean | undefined> {
+  const res = await host.exec(paneTermiosArgv(server, name));
+  return res.code === 0 ? parseCanonical(res.stdout) : undefined;
+}
+
+/**
+ * Type a message into the session and submit it (src/ops/message.ts says what a message
+ * may be). Short single-line text is typed with send-keys -l; long or multi-line text goes
+ * through load-buffer/paste-buffer (bracketed paste), so it arrives as one message; then
+ * Enter submits it. A line longer than a canonical-mode terminal holds is refused before
+ * anything is typed; only such a message costs the extra termios check.
+ */
+export async function sendMessage(host: Host, server: TmuxServer, name: string, raw: string): Promise<void> {
   assertSessionName(name);
-  if (message.length <= SEND_KEYS_LIMIT && !/[\r\n]/.test(message)) {
+  const message = normalizeMessage(raw);
+  if (exceedsCanonicalLine(message) && (await paneIsCanonical(host, server, name)) === true) {
+    throw canonicalLineTooLong(name, message);
+  }
+  if (message.length <= SEND_KEYS_LIMIT && !message.includes('\n')) {
     if (message.length > 0) await execChecked(host, sendLiteralArgv(server, name, message));
   } else {
     const buffer = `ennio-${name}-${process.pid}-${Date.now().toString(36)}`;

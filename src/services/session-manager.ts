@@ -8,7 +8,9 @@ import { EnnioError } from '../core/errors.js';
 import { defaultPrefix, newSessionId } from '../core/ids.js';
 import { sameProcessAlive, startTicks } from '../core/proc.js';
 import { exists, joinPath } from '../ops/fs.js';
-import { assertBranchName, branchExists } from '../ops/git-workspace.js';
+import { assertBranchName } from '../ops/branch-name.js';
+import { branchExists } from '../ops/git-workspace.js';
+import { normalizeMessage } from '../ops/message.js';
 import { sweep, type SessionCheck, type SweepTarget } from '../lifecycle/sweep.js';
 import type { EventRepo } from '../store/events.js';
 import type { SessionRecord, SessionRepo, SessionStatus } from '../store/sessions.js';
@@ -102,7 +104,10 @@ export class SessionManager {
     return this.backends.forProject(this.project(record.project), record.runtime_name);
   }
 
-  async spawn(projectName: string, options: SpawnOptions = {}): Promise<SessionRecord> {
+  async spawn(projectName: string, given: SpawnOptions = {}): Promise<SessionRecord> {
+    // Bad input is refused before any host is contacted or anything is created.
+    if (given.branch !== undefined) assertBranchName(given.branch);
+    const options = given.prompt === undefined ? given : { ...given, prompt: normalizeMessage(given.prompt) };
     const project = this.project(projectName);
     const agent = agentNameFor(this.config, project, options.agent);
     const backend = await this.backends.forProject(project);
@@ -111,7 +116,7 @@ export class SessionManager {
     let id = newSessionId(prefix);
     while (this.sessions.get(id)) id = newSessionId(prefix);
     const branch = options.branch ?? `ennio/${id}`;
-    await assertBranchName(host, branch);
+    assertBranchName(branch); // the default too: a long session_prefix makes it long
     await assertAgentInstalled(backend, project, agent);
     const repoPath = await repoPathFor(host, project, this.configDir);
     const workspaceType = project.workspace ?? this.config.defaults.workspace;
@@ -254,8 +259,10 @@ export class SessionManager {
     return { record, backend: await this.backendOf(record), handle: handleOf(record) };
   }
 
-  async send(id: string, message: string): Promise<void> {
-    if (message.length === 0) throw new EnnioError('INVALID_ARGUMENT', 'the message is empty', { hint: 'pass text, --file F, or pipe it on stdin' });
+  /** Type the message in and submit it; resolves with the bytes sent (after CRLF → LF). */
+  async send(id: string, raw: string): Promise<number> {
+    if (raw.length === 0) throw new EnnioError('INVALID_ARGUMENT', 'the message is empty', { hint: 'pass text, --file F, or pipe it on stdin' });
+    const message = normalizeMessage(raw); // refused here, before the session or its host is looked at
     const record = this.get(id);
     const runtime = (await this.backendOf(record)).runtime;
     if (runtime.acceptsMessages === false && record.runtime_handle) {
@@ -263,7 +270,9 @@ export class SessionManager {
     }
     const { backend, handle } = await this.running(id);
     await backend.runtime.send(handle, message);
-    this.events.append(id, 'message_sent', { bytes: Buffer.byteLength(message), preview: message.slice(0, 120) });
+    const bytes = Buffer.byteLength(message);
+    this.events.append(id, 'message_sent', { bytes, preview: message.slice(0, 120) });
+    return bytes;
   }
 
   /** Output of a session; a killed session has none (its runtime is gone). */

@@ -19,6 +19,7 @@ import type {
 } from '../gen/ennio_node_pb.js';
 import { isEnnioError } from '../../core/errors.js';
 import { expandHome } from '../../ops/fs.js';
+import { normalizeMessage } from '../../ops/message.js';
 import * as tmux from '../../ops/tmux.js';
 import type { ServiceContext } from './context.js';
 import { rpcError } from './errors.js';
@@ -63,6 +64,7 @@ export function targetOf(ctx: ServiceContext, handle: ProtoRuntimeHandle | undef
  * only after a failure, so the fast path stays one tmux command.
  */
 async function explainFailure(ctx: ServiceContext, t: Target, err: unknown): Promise<never> {
+  if (isEnnioError(err, 'INVALID_ARGUMENT')) throw err; // about the request, not the session
   const state = await tmux.liveness(ctx.host, t.server, t.name);
   if (state === 'missing') {
     throw rpcError(Code.NotFound, `tmux session ${t.name} does not exist on this host`, 'UNKNOWN_SESSION');
@@ -126,8 +128,10 @@ export async function destroyRuntimeRpc(ctx: ServiceContext, handle: ProtoRuntim
 
 export async function sendMessageRpc(ctx: ServiceContext, handle: ProtoRuntimeHandle | undefined, message: string): Promise<object> {
   const t = targetOf(ctx, handle);
+  // Refused before tmux is asked anything, with the same text a local send gives.
+  const text = normalizeMessage(message);
   try {
-    await tmux.sendMessage(ctx.host, t.server, t.name, message);
+    await tmux.sendMessage(ctx.host, t.server, t.name, text);
   } catch (err) {
     return explainFailure(ctx, t, err);
   }

@@ -13,7 +13,8 @@ import type {
   DestroyWorkspaceRequest,
   DestroyWorkspaceResponseSchema,
 } from '../gen/ennio_node_pb.js';
-import { assertBranchName, createWorkspace, isGitRepo, isRepositoryRoot, removeWorkspace, type WorkspaceSpec } from '../../ops/git-workspace.js';
+import { assertBranchName } from '../../ops/branch-name.js';
+import { createWorkspace, isGitRepo, isRepositoryRoot, removeWorkspace, type WorkspaceSpec } from '../../ops/git-workspace.js';
 import { expandHome, exists, removeTree } from '../../ops/fs.js';
 import type { ServiceContext } from './context.js';
 import { rpcError } from './errors.js';
@@ -52,9 +53,10 @@ export async function createWorkspaceRpc(
   assertSafeId('session_id', req.sessionId);
   const type = workspaceType(req.workspaceType);
   const defaultBranch = req.defaultBranch === '' ? 'main' : req.defaultBranch;
-  await assertBranchName(ctx.host, defaultBranch);
+  assertBranchName(defaultBranch);
   const branch = req.branch ?? `ennio/${req.sessionId}`;
   if (branch === '') throw invalid('branch must not be empty (leave it unset for ennio/<session_id>)');
+  assertBranchName(branch);
   if (req.repoUrl !== '') {
     assertPlainText('repo_url', req.repoUrl);
     if (req.repoUrl.startsWith('-')) throw invalid(`repo_url ${JSON.stringify(req.repoUrl)} must not start with '-'`);
