@@ -4,6 +4,8 @@
  * thin client imports this file without loading zod, SQLite or ssh2.
  */
 
+import type { Activity } from '../activity/types.js';
+
 /** A session as clients see it: the store record without the opaque runtime handle. */
 export interface SessionJson {
   id: string;
@@ -23,6 +25,12 @@ export interface SessionJson {
   updated_at: string;
   exit_code: number | null;
   info: unknown;
+  /** What the agent is doing: working, waiting_input (it needs you), idle, exited, unknown. */
+  activity: Activity;
+  /** When it entered that activity (ISO 8601). */
+  activity_since: string;
+  /** The agent's own conversation id (claude's session_id), used by restore to continue it. */
+  agent_session_id: string | null;
   /** Set when the host could not be reached: the status shown is the last one known. */
   unreachable?: string;
   [extra: string]: unknown;

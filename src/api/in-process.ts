@@ -6,11 +6,21 @@ import type { SessionView } from '../services/session-manager.js';
 import type { Context } from '../cli/context.js';
 import type { CleanupResult, EnnioApi, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest } from './contract.js';
 import { followOutput } from './follow.js';
+import type { Activity } from '../activity/types.js';
 
-/** What clients see of a session: the record without the opaque runtime handle. */
+/**
+ * What clients see of a session: the record without the opaque runtime handle and the
+ * activity tracker's memory. A session never observed is unknown while it runs, exited after.
+ */
 export function publicSession(s: SessionView): SessionJson {
-  const { runtime_handle: _handle, info, ...rest } = s;
-  return { ...rest, info: info ? (JSON.parse(info) as unknown) : null };
+  const { runtime_handle: _handle, activity_state: _memory, info, activity, activity_since, ...rest } = s;
+  const live = s.status === 'running' || s.status === 'spawning';
+  return {
+    ...rest,
+    info: info ? (JSON.parse(info) as unknown) : null,
+    activity: (activity as Activity | null) ?? (live ? 'unknown' : 'exited'),
+    activity_since: activity_since ?? s.updated_at,
+  };
 }
 
 export class InProcessApi implements EnnioApi {

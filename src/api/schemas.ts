@@ -4,6 +4,7 @@
  * holds the matching plain types for the thin client, which must not load zod.
  */
 import { z } from 'zod';
+import { ACTIVITIES } from '../activity/types.js';
 
 const sessionId = z.string().min(1).max(128).describe('Session id, e.g. app-1a2b3c');
 
@@ -25,6 +26,9 @@ export const sessionSchema = z.looseObject({
   updated_at: z.string(),
   exit_code: z.number().int().nullable(),
   info: z.unknown(),
+  activity: z.enum(ACTIVITIES).describe('What the agent is doing: working, waiting_input (it needs you), idle (its turn is over), exited, unknown'),
+  activity_since: z.string().describe('When it entered that activity (ISO 8601)'),
+  agent_session_id: z.string().nullable().describe("The agent's own conversation id; restore continues it"),
   unreachable: z.string().optional().describe('Why the host could not be reached; the status shown is the last one known.'),
 });
 

@@ -17,6 +17,8 @@ import type { Backends } from './backends.js';
 import { Interrupt } from './interrupt.js';
 import { unreachableFrom, type Unreachable } from './unreachable.js';
 import { agentNameFor, assertAgentInstalled, launchAgent, prepareWorkspace, repoPathFor, rollback, type Undo } from './launch.js';
+import { activityPaths } from '../activity/install.js';
+import { ActivityTracker, type TransitionListener } from '../activity/tracker.js';
 
 /** Statuses from which `session restore` relaunches the agent. */
 const RESTORABLE_STATUSES: readonly SessionStatus[] = ['exited', 'killed', 'failed'];
@@ -56,13 +58,19 @@ export interface SpawnOptions {
 export interface SessionView extends SessionRecord, Partial<Unreachable> {}
 
 export class SessionManager {
+  private readonly tracker: ActivityTracker;
+
   constructor(
     private readonly config: EnnioConfig,
     private readonly configDir: string,
     private readonly sessions: SessionRepo,
     private readonly events: EventRepo,
     private readonly backends: Backends,
-  ) {}
+    /** Hears every activity change (the orchestrator's notifications). */
+    onActivity?: TransitionListener,
+  ) {
+    this.tracker = new ActivityTracker(sessions, events, config.activity, onActivity);
+  }
 
   project(name: string): ProjectConfig {
     const project = this.config.projects.find((p) => p.name === name);
@@ -132,7 +140,7 @@ export class SessionManager {
   private async createAndLaunch(
     backend: Backend,
     project: ProjectConfig,
-    s: { id: string; agent: string; branch: string; repoPath: string; workspacePath: string; workspaceType: 'worktree' | 'clone'; reuseBranch: boolean; issue?: string | undefined; prompt?: string | undefined },
+    s: { id: string; agent: string; branch: string; repoPath: string; workspacePath: string; workspaceType: 'worktree' | 'clone'; reuseBranch: boolean; issue?: string | undefined; prompt?: string | undefined; resume?: string | undefined },
     undos: Undo[],
     interrupt?: Interrupt,
   ): Promise<RuntimeHandle> {
@@ -149,7 +157,7 @@ export class SessionManager {
     interrupt?.check();
     await prepareWorkspace(backend.host, project, s.repoPath, created.path, env);
     interrupt?.check();
-    return launchAgent(backend, { sessionId: s.id, project, agent: s.agent, workspace: created.path, env, ...(s.prompt ? { prompt: s.prompt } : {}) }, undos);
+    return launchAgent(backend, { sessionId: s.id, project, agent: s.agent, workspace: created.path, env, ...(s.prompt ? { prompt: s.prompt } : {}), ...(s.resume ? { resume: s.resume } : {}) }, undos);
   }
 
   /** Sessions with their status checked against the runtime (running → exited when the agent is gone). */
@@ -158,7 +166,42 @@ export class SessionManager {
     // The store is shared by every config; a config shows the sessions of its own projects.
     const ours = new Set(this.config.projects.map((p) => p.name));
     const records = this.sessions.list(projectName ? { project: projectName } : {}).filter((r) => ours.has(r.project));
-    return Promise.all(records.map((r) => this.refresh(r)));
+    return this.withActivity(await Promise.all(records.map((r) => this.refresh(r))));
+  }
+
+  /**
+   * Observe what the agents of checked sessions do (src/activity) and show it: running
+   * sessions, and those just seen exiting. Unreachable hosts keep their last known activity.
+   */
+  private async withActivity(views: SessionView[]): Promise<SessionView[]> {
+    const wanted = views.filter((v) => !v.unreachable && (v.status === 'running' || (v.status === 'exited' && v.activity !== 'exited')));
+    if (wanted.length === 0) return views;
+    const items = await Promise.all(wanted.map(async (v) => ({ record: v as SessionRecord, backend: await this.backendOf(v), alive: v.status === 'running' })));
+    const fields = await this.tracker.observe(items);
+    return views.map((v) => ({ ...v, ...fields.get(v.id) }));
+  }
+
+  /** Views from an earlier sweep with the activity the store holds now (hooks seen since). */
+  latestActivity<T extends SessionRecord>(views: T[]): T[] {
+    return views.map((v) => {
+      const r = this.sessions.get(v.id);
+      return r ? { ...v, activity: r.activity, activity_since: r.activity_since, agent_session_id: r.agent_session_id } : v;
+    });
+  }
+
+  /**
+   * New hook lines of a local session (the orchestrator's file watcher calls this the moment
+   * its state file changes). False when the session is not one of this config's local ones.
+   */
+  async ingestHooks(id: string): Promise<boolean> {
+    const record = this.sessions.get(id);
+    if (!record || (record.status !== 'running' && record.status !== 'spawning')) return false;
+    const project = this.config.projects.find((p) => p.name === record.project);
+    if (!project || project.ssh_config) return false;
+    const backend = await this.backendOf(record);
+    const paths = await activityPaths(backend.host, backend.dataDir, id);
+    this.tracker.ingestLocal(record, paths.stateFile);
+    return true;
   }
 
   private async refresh(record: SessionRecord): Promise<SessionView> {
@@ -177,7 +220,7 @@ export class SessionManager {
   }
 
   async info(id: string): Promise<SessionView & { runtime_info: Record<string, string> }> {
-    const view = await this.refresh(this.get(id));
+    const [view] = await this.withActivity([await this.refresh(this.get(id))]) as [SessionView];
     let runtimeInfo: Record<string, string> = {};
     if (view.runtime_handle && !view.unreachable && view.status !== 'killed') {
       const backend = await this.backendOf(view);
@@ -229,7 +272,9 @@ export class SessionManager {
     const backend = await this.backendOf(record);
     if (record.runtime_handle) await backend.runtime.destroy(handleOf(record));
     await backend.workspaces.remove({ type: record.workspace_type, repoPath: record.repo_path, workspacePath: record.workspace_path });
-    this.sessions.update(id, { status: 'killed' });
+    const { stateFile } = await activityPaths(backend.host, backend.dataDir, id);
+    await backend.host.exec(['rm', '-f', '--', stateFile]);
+    this.sessions.update(id, { status: 'killed', activity: 'exited', activity_since: new Date().toISOString(), activity_state: null });
     this.events.append(id, 'killed', {});
     return this.get(id);
   }
@@ -248,17 +293,21 @@ export class SessionManager {
     try {
       let handle: RuntimeHandle;
       const env = { ENNIO_SESSION_ID: id, ENNIO_PROJECT: project.name, ENNIO_WORKSPACE: record.workspace_path, ENNIO_BRANCH: record.branch, ...(record.issue ? { ENNIO_ISSUE: record.issue } : {}) };
+      // The agent continues its own conversation when it recorded one (claude --resume <id>).
+      const resume = record.agent_session_id ?? undefined;
+      // A new process starts a new activity history (its state file is emptied at launch).
+      this.sessions.update(id, { activity: 'unknown', activity_since: new Date().toISOString(), activity_state: null });
       if (await exists(backend.host, record.workspace_path)) {
-        handle = await launchAgent(backend, { sessionId: id, project, agent: record.agent, workspace: record.workspace_path, env }, undos);
+        handle = await launchAgent(backend, { sessionId: id, project, agent: record.agent, workspace: record.workspace_path, env, ...(resume ? { resume } : {}) }, undos);
       } else {
         handle = await this.createAndLaunch(backend, project, {
           id, agent: record.agent, branch: record.branch, repoPath: record.repo_path, workspacePath: record.workspace_path,
-          workspaceType: record.workspace_type, reuseBranch: true,
+          workspaceType: record.workspace_type, reuseBranch: true, resume,
         }, undos, interrupt);
       }
       interrupt.check();
       this.sessions.update(id, { status: 'running', runtime_handle: JSON.stringify(handle) });
-      this.events.append(id, 'restored', {});
+      this.events.append(id, 'restored', resume ? { resumed: resume } : {});
       return this.get(id);
     } catch (err) {
       const problems = await rollback(undos);

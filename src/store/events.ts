@@ -5,8 +5,8 @@
 import type Database from 'better-sqlite3';
 import { EnnioError } from '../core/errors.js';
 
-export type EventType = 'spawned' | 'message_sent' | 'killed' | 'restored' | 'exited' | 'error' | 'status';
-export const EVENT_TYPES: readonly EventType[] = ['spawned', 'message_sent', 'killed', 'restored', 'exited', 'error', 'status'];
+export type EventType = 'spawned' | 'message_sent' | 'killed' | 'restored' | 'exited' | 'error' | 'status' | 'activity';
+export const EVENT_TYPES: readonly EventType[] = ['spawned', 'message_sent', 'killed', 'restored', 'exited', 'error', 'status', 'activity'];
 
 export type EventDetail = Record<string, unknown>;
 

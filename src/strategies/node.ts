@@ -16,7 +16,7 @@ import * as tmux from '../ops/tmux.js';
 import { defaultNodeRegistry } from '../node/client/registry.js';
 import type { RemoteNode } from '../node/client/remote-node.js';
 import { TokenStore } from '../node/client/token-store.js';
-import type { Backend, LaunchSpec, Runtime, RuntimeHandle, WorkspaceProvider } from './types.js';
+import type { Backend, LaunchSpec, Runtime, RuntimeHandle, ScreenTarget, WorkspaceProvider } from './types.js';
 import { currentEnv } from '../core/request-env.js';
 
 /** The node settings of a project, with the schema's defaults and remote_dir's workspace root. */
@@ -77,6 +77,11 @@ export class NodeWorkspaces implements WorkspaceProvider {
   }
 }
 
+function nodeTmuxServer(handle: RuntimeHandle): tmux.TmuxServer {
+  const socket = handle.data['tmux_socket'];
+  return socket ? { socket } : {};
+}
+
 export class NodeRuntime implements Runtime {
   readonly name = 'tmux';
 
@@ -119,9 +124,13 @@ export class NodeRuntime implements Runtime {
     return { node: this.node.label, node_version: hb.version, node_pid: String(hb.pid) };
   }
 
+  /** The daemon's tmux pane, read over SSH like the tmux strategy's (same user, same host). */
+  screenTarget(handle: RuntimeHandle): ScreenTarget {
+    return { server: nodeTmuxServer(handle), session: handle.id };
+  }
+
   attachArgv(handle: RuntimeHandle): Promise<string[]> {
-    const socket = handle.data['tmux_socket'];
-    const server: tmux.TmuxServer = socket ? { socket } : {};
+    const server = nodeTmuxServer(handle);
     return Promise.resolve(attachArgv(this.host.target, [...tmux.tmuxBase(server), 'attach-session', '-t', tmux.exactTarget(handle.id)], attachOptions(this.host.target, this.ennioHome)));
   }
 }
@@ -135,7 +144,7 @@ export function createNodeBackend(project: ProjectConfig, ssh: SshConfig, host: 
     );
   }
   const node = remoteNodeFor(ssh, host, ennioHome);
-  return Promise.resolve({ kind: 'ssh:node', host, workspaces: new NodeWorkspaces(node, host), runtime: new NodeRuntime(node, host, ennioHome) });
+  return Promise.resolve({ kind: 'ssh:node', host, workspaces: new NodeWorkspaces(node, host), runtime: new NodeRuntime(node, host, ennioHome), dataDir: ssh.remote_dir });
 }
 
 /** Close every node tunnel (HTTP/2 session and SSH channel); daemons keep running. */

@@ -1,7 +1,7 @@
 import { EnnioError } from '../core/errors.js';
 import type { Host } from '../host/host.js';
 import * as tmux from '../ops/tmux.js';
-import type { LaunchSpec, Runtime, RuntimeHandle } from './types.js';
+import type { LaunchSpec, Runtime, RuntimeHandle, ScreenTarget } from './types.js';
 import { currentEnv } from '../core/request-env.js';
 
 /** Where the handle keeps the tmux server, so any later process reaches the same one. */
@@ -72,6 +72,10 @@ export class TmuxRuntime implements Runtime {
 
   liveness(handle: RuntimeHandle): Promise<tmux.Liveness> {
     return tmux.liveness(this.host, serverFromHandle(handle), handle.id);
+  }
+
+  screenTarget(handle: RuntimeHandle): ScreenTarget {
+    return { server: serverFromHandle(handle), session: handle.id };
   }
 
   attachArgv(handle: RuntimeHandle): Promise<string[]> {

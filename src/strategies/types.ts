@@ -5,7 +5,7 @@
  * the node backend sends the same requests to ennio-node over gRPC.
  */
 import type { Host } from '../host/host.js';
-import type { Liveness } from '../ops/tmux.js';
+import type { Liveness, TmuxServer } from '../ops/tmux.js';
 import type { WorkspaceResult, WorkspaceSpec } from '../ops/git-workspace.js';
 
 /** Opaque to the session manager: it stores `data` and hands it back, never looks inside. */
@@ -46,6 +46,15 @@ export interface Runtime {
   info?(handle: RuntimeHandle): Promise<Record<string, string>>;
   /** argv of an interactive command (run with inherited stdio) that attaches to the session. */
   attachArgv(handle: RuntimeHandle): Promise<string[]>;
+  /** The tmux pane the agent draws in, when there is one: activity reads its screen (src/activity). */
+  screenTarget?(handle: RuntimeHandle): ScreenTarget;
+  /** For runtimes without a tmux pane: when the output last changed, and its last lines when asked. */
+  outputActivity?(handle: RuntimeHandle, withText: boolean): Promise<{ changedAt: number; text?: string }>;
+}
+
+export interface ScreenTarget {
+  server: TmuxServer;
+  session: string;
 }
 
 export interface WorkspaceProvider {
@@ -62,4 +71,6 @@ export interface Backend {
   readonly host: Host;
   readonly workspaces: WorkspaceProvider;
   readonly runtime: Runtime;
+  /** Ennio's own directory on the host (may start with ~): hook script and activity state files live there. */
+  readonly dataDir: string;
 }

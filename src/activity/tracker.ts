@@ -1,0 +1,274 @@
+/**
+ * The activity tracker: gathers the evidence for a set of sessions (new hook lines, screen
+ * changes, a screen read when the classifier needs one), runs the classifier, and records
+ * the result in the store — with an 'activity' event and a Transition for listeners
+ * (notifications) when the activity changed.
+ *
+ * Evidence costs one probe command per tmux server per host, whatever the number of
+ * sessions (src/activity/probe.ts); local state files are read straight from disk. What the
+ * tracker remembers between observations (file cursor, last screen) is kept in the record's
+ * activity_state, so a CLI run in-process continues where the orchestrator left off.
+ */
+import { readFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { agentPlugin } from '../agents/index.js';
+import type { AgentActivity } from '../agents/types.js';
+import type { ActivityConfig } from '../config/schema.js';
+import type { Host } from '../host/host.js';
+import type { EventRepo } from '../store/events.js';
+import type { SessionRecord, SessionRepo } from '../store/sessions.js';
+import type { Backend, RuntimeHandle, ScreenTarget } from '../strategies/types.js';
+import { classify, type ClassifyRules } from './classify.js';
+import { activityPaths } from './install.js';
+import { activityProbe, type ProbeResult, type ProbeSession } from './probe.js';
+import { parseHookLines, type HostClock } from './state-lines.js';
+import type { Activity, ActivityState, HookEvent, ScreenEvidence, ScreenReading } from './types.js';
+
+/** What the tracker keeps in activity_state between observations. */
+interface Memory {
+  state: ActivityState;
+  /** Bytes of the state file already read. */
+  cursor: number;
+  screen?: {
+    /** What identifies the screen's last change (tmux window_activity, a log's mtime, a text hash). */
+    mark: string;
+    changedAt: number;
+    /** The mark when the screen was last read, and what it said then. */
+    readMark?: string;
+    reading?: ScreenReading;
+  };
+}
+
+export interface Transition {
+  session: SessionRecord;
+  from: Activity | null;
+  to: Activity;
+  /** When the session entered `to` (ms), and how long it had been in `from`. */
+  since: number;
+  fromSince: number | null;
+}
+
+export type TransitionListener = (t: Transition) => void;
+
+/** A session to observe: its record, where it runs, and whether its agent process lives. */
+export interface Observed {
+  record: SessionRecord;
+  backend: Backend;
+  alive: boolean;
+}
+
+/** The activity columns of a record after an observation. */
+export type ActivityFields = Pick<SessionRecord, 'activity' | 'activity_since' | 'agent_session_id'>;
+
+const memoryOf = (record: SessionRecord): Memory | undefined => (record.activity_state ? (JSON.parse(record.activity_state) as Memory) : undefined);
+const handleOf = (record: SessionRecord): RuntimeHandle => JSON.parse(record.runtime_handle ?? 'null') as RuntimeHandle;
+
+function localClock(): HostClock {
+  try {
+    return { nowMs: Date.now(), uptimeS: Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) };
+  } catch {
+    return { nowMs: Date.now() };
+  }
+}
+
+/** New bytes of a local state file from `offset` (a file shorter than that was recreated: from 0). */
+function readLocalLines(file: string, offset: number): { text: string; from: number } {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', from: 0 };
+    throw err;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const from = size < offset ? 0 : offset;
+    const buf = Buffer.alloc(Math.min(size - from, 4 * 1024 * 1024));
+    let read = 0;
+    while (read < buf.length) {
+      const n = readSync(fd, buf, read, buf.length - read, from + read);
+      if (n === 0) break;
+      read += n;
+    }
+    return { text: buf.subarray(0, read).toString('utf8'), from };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Which screens are worth reading now: only when the classifier could use what they say. */
+function captureWish(agent: AgentActivity, memory: Memory | undefined, rules: ClassifyRules, now: number): { unlessMark: string; minQuietS: number } | undefined {
+  const quietS = Math.ceil(rules.quietMs / 1000);
+  const unlessMark = memory?.screen?.readMark ?? '';
+  const state = memory?.state;
+  if (agent.hooks !== 'full') return { unlessMark, minQuietS: quietS };
+  if (!state || state.activity === 'working' || state.activity === 'unknown') {
+    // Hooks still firing say enough; a quiet screen after quiet hooks is read.
+    if (state && now - (state.hookAt ?? 0) < rules.quietMs) return undefined;
+    return { unlessMark, minQuietS: quietS };
+  }
+  // idle or waiting: a busy indicator drawn after the last hook means a hook was lost.
+  return { unlessMark, minQuietS: 0 };
+}
+
+export class ActivityTracker {
+  constructor(
+    private readonly sessions: SessionRepo,
+    private readonly events: EventRepo,
+    private readonly config: ActivityConfig,
+    private readonly listener: TransitionListener = () => {},
+  ) {}
+
+  private get rules(): ClassifyRules {
+    return { quietMs: this.config.quiet_after, staleMs: this.config.stale_after };
+  }
+
+  /** Observe sessions (grouped: one probe per tmux server and host) and record what they do. */
+  async observe(items: readonly Observed[]): Promise<Map<string, ActivityFields>> {
+    const out = new Map<string, ActivityFields>();
+    const live = items.filter((i) => i.alive && i.record.runtime_handle);
+    const groups = new Map<Host, Map<string, { target: ScreenTarget; items: Observed[] }>>();
+    const others: Observed[] = [];
+    for (const item of live) {
+      const target = item.backend.runtime.screenTarget?.(handleOf(item.record));
+      if (!target) {
+        others.push(item);
+        continue;
+      }
+      const byServer = groups.get(item.backend.host) ?? new Map<string, { target: ScreenTarget; items: Observed[] }>();
+      groups.set(item.backend.host, byServer);
+      const key = JSON.stringify(target.server);
+      const group = byServer.get(key) ?? { target, items: [] };
+      group.items.push(item);
+      byServer.set(key, group);
+    }
+    const jobs: Array<Promise<void>> = [];
+    for (const [host, byServer] of groups) {
+      for (const group of byServer.values()) jobs.push(this.observeTmuxGroup(host, group.target, group.items, out));
+    }
+    for (const item of others) jobs.push(this.observeOther(item, out));
+    for (const item of items.filter((i) => !i.alive)) this.record(item.record, [], undefined, false, Date.now(), out);
+    await Promise.all(jobs);
+    return out;
+  }
+
+  private async observeTmuxGroup(host: Host, target: ScreenTarget, items: Observed[], out: Map<string, ActivityFields>): Promise<void> {
+    const now = Date.now();
+    const prepared = await Promise.all(
+      items.map(async (item) => {
+        const memory = memoryOf(item.record);
+        const paths = await activityPaths(host, item.backend.dataDir, item.record.id);
+        const agent = agentPlugin(item.record.agent).activity;
+        return { item, memory, paths, agent, session: handleOf(item.record).id };
+      }),
+    );
+    const probe = activityProbe(
+      target.server,
+      prepared.map((p) => ({
+        session: p.session,
+        stateFile: host.isRemote ? p.paths.stateFile : '',
+        offset: p.memory?.cursor ?? 0,
+        capture: captureWish(p.agent, p.memory, this.rules, now),
+      })),
+    );
+    let result: ProbeResult;
+    try {
+      const res = await host.exec(probe.argv, { timeoutMs: 20_000 });
+      result = probe.parse(res.stdout);
+    } catch {
+      return; // host unreachable: the status says so; the activity stays as last known
+    }
+    const localNow = Date.now();
+    for (const p of prepared) {
+      const seen: ProbeSession = result.sessions.get(p.session) ?? { lines: '' };
+      const clock = host.isRemote ? result.clock : localClock();
+      const { text, from } = host.isRemote ? { text: seen.lines, from: p.memory?.cursor ?? 0 } : readLocalLines(p.paths.stateFile, p.memory?.cursor ?? 0);
+      const parsed = parseHookLines(text, clock, localNow);
+      let screen: Memory['screen'] | undefined = p.memory?.screen;
+      if (seen.windowActivity !== undefined) {
+        const mark = String(seen.windowActivity);
+        const changedAt = localNow - Math.max(0, result.clock.nowMs - seen.windowActivity * 1000);
+        screen = screen?.mark === mark ? screen : { ...screen, mark, changedAt };
+        if (seen.screen !== undefined) screen = { ...screen, readMark: mark, reading: p.agent.readScreen(seen.screen) };
+      }
+      this.record(p.item.record, parsed.events, screen, true, localNow, out, from + parsed.consumed);
+    }
+  }
+
+  /** Runtimes without a tmux pane (process): output changes and the log's last lines. */
+  private async observeOther(item: Observed, out: Map<string, ActivityFields>): Promise<void> {
+    const runtime = item.backend.runtime;
+    const memory = memoryOf(item.record);
+    const paths = await activityPaths(item.backend.host, item.backend.dataDir, item.record.id);
+    const { text, from } = item.backend.host.isRemote ? { text: '', from: memory?.cursor ?? 0 } : readLocalLines(paths.stateFile, memory?.cursor ?? 0);
+    const now = Date.now();
+    const parsed = parseHookLines(text, localClock(), now);
+    let screen = memory?.screen;
+    if (runtime.outputActivity) {
+      const agent = agentPlugin(item.record.agent).activity;
+      const wish = captureWish(agent, memory, this.rules, now);
+      const seen = await runtime.outputActivity(handleOf(item.record), wish !== undefined);
+      const mark = seen.text !== undefined ? createHash('sha256').update(seen.text).digest('hex').slice(0, 16) : String(seen.changedAt);
+      screen = screen?.mark === mark ? screen : { ...screen, mark, changedAt: seen.changedAt || now };
+      if (seen.text !== undefined) screen = { ...screen, readMark: mark, reading: agent.readScreen(seen.text) };
+    }
+    this.record(item.record, parsed.events, screen, true, now, out, from + parsed.consumed);
+  }
+
+  /**
+   * New hook lines of local sessions, seen the moment they are written (the orchestrator's
+   * file watcher): hooks only, no screen, the process taken as alive.
+   */
+  ingestLocal(record: SessionRecord, stateFile: string): ActivityFields | undefined {
+    const memory = memoryOf(record);
+    const { text, from } = readLocalLines(stateFile, memory?.cursor ?? 0);
+    const now = Date.now();
+    const parsed = parseHookLines(text, localClock(), now);
+    if (parsed.events.length === 0) return undefined;
+    const out = new Map<string, ActivityFields>();
+    this.record(record, parsed.events, memory?.screen, true, now, out, from + parsed.consumed);
+    return out.get(record.id);
+  }
+
+  private record(
+    record: SessionRecord,
+    events: HookEvent[],
+    screen: Memory['screen'] | undefined,
+    alive: boolean,
+    now: number,
+    out: Map<string, ActivityFields>,
+    cursor?: number,
+  ): void {
+    const memory = memoryOf(record);
+    const agent = agentPlugin(record.agent).activity;
+    const evidence: ScreenEvidence | undefined = screen ? { changedAt: screen.changedAt, ...(screen.readMark === screen.mark ? { reading: screen.reading } : {}) } : undefined;
+    const state = classify(memory?.state, { events, screen: evidence, alive, hooks: agent.hooks, now, rules: this.rules });
+    const next: Memory = { state, cursor: cursor ?? memory?.cursor ?? 0, ...(screen ? { screen } : {}) };
+    const agentSessionId = [...events].reverse().find((e) => e.agentSessionId)?.agentSessionId;
+    const fields: ActivityFields = {
+      activity: state.activity,
+      activity_since: new Date(state.since).toISOString(),
+      agent_session_id: agentSessionId ?? record.agent_session_id,
+    };
+    const text = JSON.stringify(next);
+    const changed = record.activity !== state.activity;
+    if (text !== record.activity_state || changed || fields.agent_session_id !== record.agent_session_id) {
+      const written = this.sessions.recordActivity(record.id, record.activity_state, {
+        activity: fields.activity, activity_since: fields.activity_since, activity_state: text,
+        ...(agentSessionId ? { agent_session_id: agentSessionId } : {}),
+      });
+      // Someone else recorded first (the watcher, another process): theirs stands; the next observation catches up.
+      if (!written) return;
+      if (changed) {
+        const previous = (record.activity as Activity | null) ?? null;
+        this.events.append(record.id, 'activity', {
+          activity: state.activity, previous, since: fields.activity_since,
+          ...(fields.agent_session_id ? { agent_session_id: fields.agent_session_id } : {}),
+        });
+        const fromSince = memory ? memory.state.since : null;
+        this.listener({ session: { ...record, ...fields }, from: previous, to: state.activity, since: state.since, fromSince });
+      }
+    }
+    out.set(record.id, fields);
+  }
+}
