@@ -1,6 +1,6 @@
 /** The activity classifier, pure: every pitfall of hook-based activity as a case. */
 import { describe, expect, it } from 'vitest';
-import { classify, hookTarget, type ClassifyInput, type ClassifyRules } from '../src/activity/classify.js';
+import { classify, classifySteps, hookTarget, type ClassifyInput, type ClassifyRules } from '../src/activity/classify.js';
 import type { ActivityState, HookEvent } from '../src/activity/types.js';
 
 const S = 1000;
@@ -64,6 +64,13 @@ describe('hooks decide (Claude Code)', () => {
   it('SessionStart after a compaction in the middle of a turn keeps it working', () => {
     const s = run([{ at: 5, events: [hook(1, 'UserPromptSubmit'), hook(2, 'PreCompact'), hook(4, 'SessionStart')] }]);
     expect(s.activity).toBe('working');
+  });
+
+  it('a whole turn read at once still reports every activity it went through', () => {
+    const idle = run([{ at: 1, events: [hook(0, 'SessionStart')] }]);
+    const steps = classifySteps(idle, { events: [hook(2, 'UserPromptSubmit'), hook(3, 'PreToolUse'), hook(4, 'Notification', 'permission_prompt'), hook(9, 'PostToolUse'), hook(12, 'Stop')], alive: true, hooks: 'full', now: T0 + 13 * S, rules });
+    expect(steps.map((x) => [x.activity, (x.since - T0) / S])).toEqual([['working', 2], ['waiting_input', 4], ['working', 9], ['idle', 12]]);
+    expect(classifySteps(steps.at(-1), { events: [], alive: true, hooks: 'full', now: T0 + 14 * S, rules }).map((x) => x.activity)).toEqual(['idle']);
   });
 
   it('unknown events and unknown notification types change nothing', () => {

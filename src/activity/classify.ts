@@ -77,14 +77,19 @@ function moveTo(s: ActivityState, activity: Activity, since: number): ActivitySt
   return s.activity === activity ? s : { ...s, activity, since };
 }
 
-export function applyHooks(start: ActivityState, events: readonly HookEvent[]): ActivityState {
+/** The state after the events, and every activity entered on the way (a whole turn can arrive in one read). */
+export function applyHooks(start: ActivityState, events: readonly HookEvent[]): { state: ActivityState; entered: ActivityState[] } {
   let s = start;
+  const entered: ActivityState[] = [];
   for (const e of events) {
     const to = hookTarget(s.activity, e);
     s = { ...s, hookAt: Math.max(s.hookAt ?? 0, e.at) };
-    if (to) s = moveTo(s, to, e.at);
+    if (to && to !== s.activity) {
+      s = moveTo(s, to, e.at);
+      entered.push(s);
+    }
   }
-  return s;
+  return { state: s, entered };
 }
 
 /** Hooks decide; the screen corrects what hooks cannot see (Esc, lost hooks, long tools after a permission prompt). */
@@ -122,16 +127,24 @@ function readScreen(s: ActivityState, screen: ScreenEvidence | undefined, now: n
   return moveTo(s, 'unknown', screen.changedAt);
 }
 
-/** The next state from the previous one (undefined for a session never observed) and what was seen since. */
-export function classify(previous: ActivityState | undefined, input: ClassifyInput): ActivityState {
+/**
+ * Every activity entered since the previous state (undefined for a session never observed),
+ * oldest first; the last one is where the session is now (or the previous state, unchanged).
+ */
+export function classifySteps(previous: ActivityState | undefined, input: ClassifyInput): ActivityState[] {
   const rules = input.rules ?? DEFAULT_RULES;
   const start: ActivityState = previous ?? { activity: 'unknown', since: input.now };
-  if (!input.alive) {
-    const s = applyHooks(start, input.events);
-    return moveTo(s, 'exited', input.now);
-  }
   // A restored session starts over: the old "exited" says nothing about the new process.
-  const fresh: ActivityState = start.activity === 'exited' ? { activity: 'unknown', since: input.now } : start;
-  const s = applyHooks(fresh, input.events);
-  return input.hooks === 'full' ? correctByScreen(s, input.screen, input.now, rules) : readScreen(s, input.screen, input.now, rules);
+  const fresh: ActivityState = start.activity === 'exited' && input.alive ? { activity: 'unknown', since: input.now } : start;
+  const { state: s, entered } = applyHooks(fresh, input.events);
+  const final = !input.alive
+    ? moveTo(s, 'exited', input.now)
+    : input.hooks === 'full' ? correctByScreen(s, input.screen, input.now, rules) : readScreen(s, input.screen, input.now, rules);
+  const steps = final.activity !== s.activity ? [...entered, final] : entered.length > 0 ? [...entered.slice(0, -1), final] : [final];
+  return steps;
+}
+
+/** The next state from the previous one (undefined for a session never observed) and what was seen since. */
+export function classify(previous: ActivityState | undefined, input: ClassifyInput): ActivityState {
+  return classifySteps(previous, input).at(-1)!;
 }

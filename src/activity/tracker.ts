@@ -18,7 +18,7 @@ import type { Host } from '../host/host.js';
 import type { EventRepo } from '../store/events.js';
 import type { SessionRecord, SessionRepo } from '../store/sessions.js';
 import type { Backend, RuntimeHandle, ScreenTarget } from '../strategies/types.js';
-import { classify, type ClassifyRules } from './classify.js';
+import { classifySteps, type ClassifyRules } from './classify.js';
 import { activityPaths } from './install.js';
 import { activityProbe, type ProbeResult, type ProbeSession } from './probe.js';
 import { parseHookLines, type HostClock } from './state-lines.js';
@@ -242,7 +242,8 @@ export class ActivityTracker {
     const memory = memoryOf(record);
     const agent = agentPlugin(record.agent).activity;
     const evidence: ScreenEvidence | undefined = screen ? { changedAt: screen.changedAt, ...(screen.readMark === screen.mark ? { reading: screen.reading } : {}) } : undefined;
-    const state = classify(memory?.state, { events, screen: evidence, alive, hooks: agent.hooks, now, rules: this.rules });
+    const steps = classifySteps(memory?.state, { events, screen: evidence, alive, hooks: agent.hooks, now, rules: this.rules });
+    const state = steps.at(-1)!;
     const next: Memory = { state, cursor: cursor ?? memory?.cursor ?? 0, ...(screen ? { screen } : {}) };
     const agentSessionId = [...events].reverse().find((e) => e.agentSessionId)?.agentSessionId;
     const fields: ActivityFields = {
@@ -251,7 +252,7 @@ export class ActivityTracker {
       agent_session_id: agentSessionId ?? record.agent_session_id,
     };
     const text = JSON.stringify(next);
-    const changed = record.activity !== state.activity;
+    const changed = steps.some((step) => step.activity !== record.activity);
     if (text !== record.activity_state || changed || fields.agent_session_id !== record.agent_session_id) {
       const written = this.sessions.recordActivity(record.id, record.activity_state, {
         activity: fields.activity, activity_since: fields.activity_since, activity_state: text,
@@ -259,14 +260,19 @@ export class ActivityTracker {
       });
       // Someone else recorded first (the watcher, another process): theirs stands; the next observation catches up.
       if (!written) return;
-      if (changed) {
-        const previous = (record.activity as Activity | null) ?? null;
+      // Every activity entered on the way is history, even when a whole turn came in one read.
+      let previous = (record.activity as Activity | null) ?? null;
+      let fromSince = memory ? memory.state.since : null;
+      for (const step of steps) {
+        if (step.activity === previous) continue;
+        const since = new Date(step.since).toISOString();
         this.events.append(record.id, 'activity', {
-          activity: state.activity, previous, since: fields.activity_since,
+          activity: step.activity, previous, since,
           ...(fields.agent_session_id ? { agent_session_id: fields.agent_session_id } : {}),
         });
-        const fromSince = memory ? memory.state.since : null;
-        this.listener({ session: { ...record, ...fields }, from: previous, to: state.activity, since: state.since, fromSince });
+        this.listener({ session: { ...record, ...fields, activity: step.activity, activity_since: since }, from: previous, to: step.activity, since: step.since, fromSince });
+        previous = step.activity;
+        fromSince = step.since;
       }
     }
     out.set(record.id, fields);

@@ -74,6 +74,20 @@ export interface CleanupResult {
   purged: string[];
 }
 
+/** What `wait` waits for: one activity, or `any` = the agent stopped working (idle, waiting_input or exited). */
+export type WaitFor = 'idle' | 'waiting_input' | 'exited' | 'any';
+
+export interface WaitRequest {
+  ids: string[];
+  for: WaitFor;
+  /** Seconds; absent = no limit. */
+  timeout?: number;
+}
+
+export interface WaitResult {
+  sessions: Array<{ id: string; activity: Activity; activity_since: string }>;
+}
+
 export interface ListResult {
   sessions: SessionJson[];
   /** When the statuses were checked (ISO 8601): the latest sweep, or now. */
@@ -92,6 +106,12 @@ export interface EnnioApi {
   kill(id: string): Promise<SessionJson>;
   restore(id: string): Promise<SessionJson>;
   cleanup(purge: boolean): Promise<CleanupResult>;
+  /**
+   * Until every session reached the activity (TIMEOUT when `timeout` passes first; SESSION_STATE
+   * when one exits while waiting for idle or waiting_input). A state entered before the last
+   * message sent to a session does not count: that message has not been taken up yet.
+   */
+  wait(req: WaitRequest): Promise<WaitResult>;
   close(): Promise<void>;
 }
 

@@ -4,7 +4,8 @@
  */
 import type { SessionView } from '../services/session-manager.js';
 import type { Context } from '../cli/context.js';
-import type { CleanupResult, EnnioApi, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest } from './contract.js';
+import type { CleanupResult, EnnioApi, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest, WaitRequest, WaitResult } from './contract.js';
+import { waitFor } from '../activity/wait.js';
 import { followOutput } from './follow.js';
 import type { Activity } from '../activity/types.js';
 
@@ -72,6 +73,15 @@ export class InProcessApi implements EnnioApi {
 
   cleanup(purge: boolean): Promise<CleanupResult> {
     return this.ctx.manager.cleanup(purge);
+  }
+
+  wait(req: WaitRequest): Promise<WaitResult> {
+    return waitFor(req, async (ids) =>
+      (await this.ctx.manager.check(ids)).map((s) => {
+        const { activity, activity_since } = publicSession(s);
+        return { id: s.id, activity, activity_since, lastMessageAt: this.ctx.manager.lastMessageAt(s.id) };
+      }),
+    );
   }
 
   close(): Promise<void> {

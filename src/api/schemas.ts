@@ -62,6 +62,15 @@ export const cleanupRequest = z.strictObject({ purge: z.boolean().default(false)
 export const cleanupResult = z.object({ killed: z.array(z.string()), purged: z.array(z.string()) });
 export const attachResult = z.object({ argv: z.array(z.string()) });
 
+export const waitRequest = z.strictObject({
+  ids: z.array(sessionId).min(1),
+  for: z.enum(['idle', 'waiting_input', 'exited', 'any']).default('any').describe('any = the agent stopped working: idle, waiting_input or exited'),
+  timeout: z.number().positive().optional().describe('Seconds; error TIMEOUT (HTTP 408) when they pass first'),
+});
+export const waitResult = z.object({
+  sessions: z.array(z.object({ id: z.string(), activity: z.enum(ACTIVITIES), activity_since: z.string() })),
+});
+
 export const errorSchema = z.object({
   error: z.object({ code: z.string().describe('Stable code, e.g. UNKNOWN_SESSION'), message: z.string(), hint: z.string().optional() }),
 });

@@ -6,6 +6,7 @@ import { registerDriveCommands } from './drive-commands.js';
 import { exitCodeFor, formatError } from './exit.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerSessionCommands } from './session-commands.js';
+import { registerWaitCommand } from './wait-command.js';
 
 // `--json` may stand anywhere on the line, so it is taken out before commander parses.
 // Words after `--` are data (a message may say --json) and stay untouched.
@@ -31,7 +32,7 @@ const globals = (): GlobalOptions => {
 
 // The hot commands are registered from light modules; the rest (config, doctor, demo, node)
 // load SQLite, zod and ssh2, so they are imported only when the command line may need them.
-const LIGHT = new Set(['spawn', 'status', 'session', 'send', 'logs', 'attach', 'start', 'stop', 'server', 'api']);
+const LIGHT = new Set(['spawn', 'status', 'session', 'send', 'logs', 'attach', 'wait', 'start', 'stop', 'server', 'api']);
 function commandWord(words: string[]): string | undefined {
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
@@ -43,6 +44,7 @@ function commandWord(words: string[]): string | undefined {
 
 registerSessionCommands(program, globals);
 registerDriveCommands(program, globals);
+registerWaitCommand(program, globals);
 registerServerCommands(program, globals);
 const word = commandWord(dashes < 0 ? args : args.slice(0, args.indexOf('--')));
 if (word === undefined || !LIGHT.has(word)) {

@@ -181,6 +181,18 @@ export class SessionManager {
     return views.map((v) => ({ ...v, ...fields.get(v.id) }));
   }
 
+  /** Named sessions checked now (liveness and activity), in the order asked. */
+  async check(ids: string[]): Promise<SessionView[]> {
+    const records = ids.map((id) => this.get(id));
+    return this.withActivity(await Promise.all(records.map((r) => this.refresh(r))));
+  }
+
+  /** When ennio last typed a message into the session (ms), if ever. */
+  lastMessageAt(id: string): number | undefined {
+    const sent = this.events.lastOfType(id, 'message_sent');
+    return sent ? Date.parse(sent.created_at) : undefined;
+  }
+
   /** Views from an earlier sweep with the activity the store holds now (hooks seen since). */
   latestActivity<T extends SessionRecord>(views: T[]): T[] {
     return views.map((v) => {
