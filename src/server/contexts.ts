@@ -11,6 +11,7 @@ import { contextWithStore, loadConfigFor, type Caller } from '../cli/context.js'
 import type { Env } from '../core/request-env.js';
 import type { SessionManager } from '../services/session-manager.js';
 import type { Store } from '../store/db.js';
+import type { TransitionListener } from '../activity/tracker.js';
 
 export interface PooledContext {
   key: string;
@@ -32,6 +33,8 @@ export class ContextPool {
   constructor(
     private readonly store: Store,
     private readonly home: string,
+    /** Who hears the activity changes of a config's sessions (its notifications). */
+    private readonly onActivity?: (configPath: string, config: EnnioConfig, env: Env) => TransitionListener,
   ) {}
 
   get(caller: Caller): PooledContext {
@@ -54,7 +57,7 @@ export class ContextPool {
     }
     const env = { ...caller.env };
     const loaded = loadConfigFor({ ...caller, env });
-    const ctx = contextWithStore(loaded, this.store, this.home);
+    const ctx = contextWithStore(loaded, this.store, this.home, this.onActivity?.(loaded.path, loaded.config, env));
     const pooled: PooledContext = { key, configPath: loaded.path, config: loaded.config, manager: ctx.manager, env, cwd: caller.cwd };
     this.byKey.set(key, pooled);
     this.byConfig.set(loaded.path, pooled);

@@ -74,7 +74,9 @@ export class Lifecycle {
     const cached = this.latest.get(ctx.configPath);
     const fresh = cached && !this.dirty.has(ctx.configPath) && Date.now() - cached.at <= this.intervalMs() * 1.5;
     const result = fresh ? cached : await this.sweepOne(ctx);
-    return { sessions: project ? result.sessions.filter((s) => s.project === project) : result.sessions, at: result.at };
+    // Hooks seen since the sweep (the activity watcher) are already in the store: show them.
+    const sessions = ctx.manager.latestActivity(result.sessions);
+    return { sessions: project ? sessions.filter((s) => s.project === project) : sessions, at: result.at };
   }
 
   markDirty(configPath: string): void {

@@ -226,6 +226,10 @@ export class SessionManager {
       return { ...record, ...unreachableFrom(err) };
     }
     if (state === 'running') return record;
+    // Checked against the record as it is now: a kill or restore that ran meanwhile (the
+    // orchestrator sweeps while requests run) is newer than what this check saw.
+    const now = this.sessions.get(record.id);
+    if (!now || now.status !== 'running' || now.runtime_handle !== record.runtime_handle) return now ?? record;
     this.sessions.update(record.id, { status: 'exited' });
     this.events.append(record.id, 'exited', { observed: state === 'missing' ? 'runtime gone' : 'agent process exited' });
     return this.get(record.id);
