@@ -114,6 +114,7 @@ describe('claude-code activity from its hooks', () => {
   it('Esc interrupts without a Stop hook: the quiet prompt on screen makes it idle', async () => {
     send(s.id, 'work 600');
     await waitFor(() => activityOf(s.id) === 'working', 'working');
+    await waitFor(() => screen(s.id).includes('esc to interrupt'), 'the spinner');
     const before = stateLines(s.id).length;
     expect(w.tmux('send-keys', '-t', `=${s.id}:`, 'Escape').code).toBe(0);
     await waitFor(() => screen(s.id).includes('Interrupted by user'), 'the interrupt on screen');

@@ -36,6 +36,8 @@ interface Memory {
     /** The mark when the screen was last read, and what it said then. */
     readMark?: string;
     reading?: ScreenReading;
+    /** Read within the second of its last change: read it again (a later change in that second has the same mark). */
+    unsettled?: boolean;
   };
 }
 
@@ -99,7 +101,7 @@ function readLocalLines(file: string, offset: number): { text: string; from: num
 /** Which screens are worth reading now: only when the classifier could use what they say. */
 function captureWish(agent: AgentActivity, memory: Memory | undefined, rules: ClassifyRules, now: number): { unlessMark: string; minQuietS: number } | undefined {
   const quietS = Math.ceil(rules.quietMs / 1000);
-  const unlessMark = memory?.screen?.readMark ?? '';
+  const unlessMark = memory?.screen?.unsettled ? '' : (memory?.screen?.readMark ?? '');
   const state = memory?.state;
   if (agent.hooks !== 'full') return { unlessMark, minQuietS: quietS };
   if (!state || state.activity === 'working' || state.activity === 'unknown') {
@@ -189,7 +191,13 @@ export class ActivityTracker {
         const mark = String(seen.windowActivity);
         const changedAt = localNow - Math.max(0, result.clock.nowMs - seen.windowActivity * 1000);
         screen = screen?.mark === mark ? screen : { ...screen, mark, changedAt };
-        if (seen.screen !== undefined) screen = { ...screen, readMark: mark, reading: p.agent.readScreen(seen.screen) };
+        if (seen.screen !== undefined) {
+          // window_activity counts whole seconds: a read within the second of the last change
+          // may miss a later change in that second, so it is used now but read again next time.
+          const settled = Math.floor(result.clock.nowMs / 1000) > seen.windowActivity;
+          screen = { ...screen, readMark: mark, reading: p.agent.readScreen(seen.screen), ...(settled ? {} : { unsettled: true }) };
+          if (settled) delete screen.unsettled;
+        }
       }
       this.record(p.item.record, parsed.events, screen, true, localNow, out, from + parsed.consumed);
     }
