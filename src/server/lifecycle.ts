@@ -18,8 +18,12 @@ export interface SweepResult {
 
 export class Lifecycle {
   private readonly latest = new Map<string, SweepResult>();
-  /** Configs whose sessions changed through a request since their last sweep. */
-  private readonly dirty = new Set<string>();
+  /**
+   * How many times a request changed each config's sessions. A sweep result is fresh only if
+   * no change came after the sweep started (one that ran during a slow spawn misses it).
+   */
+  private readonly changes = new Map<string, number>();
+  private readonly sweptAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   lastSweep: { at: number; ms: number } | undefined;
@@ -49,10 +53,11 @@ export class Lifecycle {
 
   private async sweepOne(ctx: PooledContext): Promise<SweepResult> {
     const started = Date.now();
+    const generation = this.changes.get(ctx.configPath) ?? 0;
     const sessions = await withEnv(ctx.env, () => ctx.manager.list());
     const result = { sessions, at: Date.now(), ms: Date.now() - started };
     this.latest.set(ctx.configPath, result);
-    this.dirty.delete(ctx.configPath);
+    this.sweptAt.set(ctx.configPath, generation);
     return result;
   }
 
@@ -72,7 +77,8 @@ export class Lifecycle {
   async list(ctx: PooledContext, project?: string): Promise<{ sessions: SessionView[]; at: number }> {
     if (project) ctx.manager.project(project); // unknown project: the same error as in-process
     const cached = this.latest.get(ctx.configPath);
-    const fresh = cached && !this.dirty.has(ctx.configPath) && Date.now() - cached.at <= this.intervalMs() * 1.5;
+    const unchanged = (this.sweptAt.get(ctx.configPath) ?? -1) === (this.changes.get(ctx.configPath) ?? 0);
+    const fresh = cached && unchanged && Date.now() - cached.at <= this.intervalMs() * 1.5;
     const result = fresh ? cached : await this.sweepOne(ctx);
     // Hooks seen since the sweep (the activity watcher) are already in the store: show them.
     const sessions = ctx.manager.latestActivity(result.sessions);
@@ -80,7 +86,7 @@ export class Lifecycle {
   }
 
   markDirty(configPath: string): void {
-    this.dirty.add(configPath);
+    this.changes.set(configPath, (this.changes.get(configPath) ?? 0) + 1);
   }
 
   /** Running sessions in the latest sweeps (the orchestrator stays while any runs). */

@@ -52,6 +52,19 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   throw new EnnioError('INVALID_ARGUMENT', `invalid ${what}: ${issues}`);
 }
 
+/**
+ * A request that changes sessions: sweep results from before it ended must not answer the
+ * next status (a sweep that ran during a slow spawn does not know the new session).
+ */
+async function changing<T>(c: RouteContext, run: () => Promise<T>): Promise<T> {
+  c.changed();
+  try {
+    return await run();
+  } finally {
+    c.changed();
+  }
+}
+
 const lines = (q: URLSearchParams): number => parse(s.linesQuery, q.get('lines') ?? undefined, 'lines (a whole number from 1 to 100000)');
 
 export const ROUTES: Route[] = [
@@ -78,10 +91,7 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'POST', path: '/api/v1/sessions', summary: 'Spawn a session', body: s.spawnRequest, response: s.sessionSchema, needsConfig: true,
-    handle: async (c) => {
-      c.changed();
-      return c.api().spawn(parse(s.spawnRequest, c.body, 'spawn request'));
-    },
+    handle: (c) => changing(c, () => c.api().spawn(parse(s.spawnRequest, c.body, 'spawn request'))),
   },
   {
     method: 'GET', path: '/api/v1/sessions/{id}', summary: 'Everything known about a session', response: s.sessionInfoSchema, needsConfig: true,
@@ -89,10 +99,7 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'DELETE', path: '/api/v1/sessions/{id}', summary: 'Kill a session (its branch and record are kept)', response: s.sessionSchema, needsConfig: true,
-    handle: async (c) => {
-      c.changed();
-      return c.api().kill(c.params['id']!);
-    },
+    handle: (c) => changing(c, () => c.api().kill(c.params['id']!)),
   },
   {
     method: 'POST', path: '/api/v1/sessions/{id}/send', summary: 'Type a message into a session and submit it', body: s.sendRequest, response: s.sendResult, needsConfig: true,
@@ -111,10 +118,7 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'POST', path: '/api/v1/sessions/{id}/restore', summary: 'Relaunch the agent of an exited or killed session', response: s.sessionSchema, needsConfig: true,
-    handle: async (c) => {
-      c.changed();
-      return c.api().restore(c.params['id']!);
-    },
+    handle: (c) => changing(c, () => c.api().restore(c.params['id']!)),
   },
   {
     method: 'GET', path: '/api/v1/sessions/{id}/attach', summary: 'The command that attaches a terminal to the session', response: s.attachResult, needsConfig: true,
@@ -126,10 +130,7 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'POST', path: '/api/v1/cleanup', summary: 'Kill sessions whose agent exited; purge forgets killed ones', body: s.cleanupRequest, response: s.cleanupResult, needsConfig: true,
-    handle: async (c) => {
-      c.changed();
-      return c.api().cleanup(parse(s.cleanupRequest, c.body ?? {}, 'cleanup request').purge);
-    },
+    handle: (c) => changing(c, () => c.api().cleanup(parse(s.cleanupRequest, c.body ?? {}, 'cleanup request').purge)),
   },
 ];
 
