@@ -9,8 +9,8 @@ const CLI_E2E = ['test/local-cli.test.ts', 'test/activity-local.test.ts', 'test/
 export default defineConfig({
   test: {
     globalSetup: ['test/global-setup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 180_000,
+    hookTimeout: 120_000,
     fileParallelism: true,
     maxWorkers: 2,
     reporters: ['default'],

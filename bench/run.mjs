@@ -6,6 +6,8 @@ const benches = [
   ['SSH: warm SshHost vs OpenSSH ControlMaster (issue: remote execution)', 'bench/ssh-bench.ts'],
   ['Remote spawn along the real SessionManager path', 'bench/spawn-bench.ts'],
   ['ennio-node: gRPC through the SSH tunnel vs tmux strategy vs ControlMaster', 'bench/node-bench.ts'],
+  ['Cold CLI commands through the orchestrator vs ssh ControlMaster (issue: orchestrator)', 'bench/cli-bench.ts'],
+  ['Status sweeps: 1000 sessions on 10 hosts, one remote command per host (issue: orchestrator)', 'bench/sweep-bench.ts'],
 ];
 let failed = 0;
 for (const [title, file] of benches) {

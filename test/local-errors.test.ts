@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorld, DEMO_AGENT, demoProject, git, waitFor, type World } from './helpers/cli.js';
+import { createWorld, DEMO_AGENT, demoProject, git, orchestratorPid, SERVER_MODE, waitFor, type World } from './helpers/cli.js';
 
 let w: World;
 
@@ -194,7 +194,10 @@ describe('a spawn that died without rolling back', () => {
       const whileRunning = JSON.parse(w.run(['-c', path, 'session', 'cleanup', '--json']).stdout) as { killed: string[] };
       expect(whileRunning.killed).toEqual([]);
       expect(readdirSync(ws)).toHaveLength(1); // the live spawn's workspace is untouched
-      process.kill(-child.pid!, 'SIGKILL'); // no chance to roll back
+      // No chance to roll back. Through an orchestrator the spawn runs there: kill it too
+      // (a client that merely goes away makes the orchestrator roll back on its own).
+      if (SERVER_MODE) process.kill(orchestratorPid(w.home), 'SIGKILL');
+      process.kill(-child.pid!, 'SIGKILL');
       await exited;
       const after = JSON.parse(w.run(['-c', path, 'session', 'cleanup', '--json']).stdout) as { killed: string[] };
       expect(after.killed).toHaveLength(1);

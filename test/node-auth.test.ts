@@ -6,37 +6,15 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import * as loader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grpcCall as call, grpcStatus, grpcStub, type EnnioNodeStub } from './helpers/grpc-client.js';
 import { Cleanup, ROOT, buildDaemonBundle, startDaemon, tempDir, uniqueSocket, waitUntil, type DaemonProcess } from './helpers/node-daemon.js';
-
-interface GrpcError { code: number; details: string }
-type Unary = (req: object, md: grpc.Metadata, cb: (err: GrpcError | null, res: Record<string, unknown>) => void) => void;
-type EnnioNodeStub = grpc.Client & Record<string, Unary>;
-
-const def = loader.loadSync(join(ROOT, 'proto/ennio_node.proto'), { keepCase: true, longs: String, defaults: true });
-const pkg = grpc.loadPackageDefinition(def) as unknown as { ennio_node: { EnnioNode: new (addr: string, creds: grpc.ChannelCredentials) => EnnioNodeStub } };
 
 const cleanup = new Cleanup();
 const TOKEN = `tok-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
 let dir: string;
 
-function stub(port: number): EnnioNodeStub {
-  const c = new pkg.ennio_node.EnnioNode(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  cleanup.add(() => c.close());
-  return c;
-}
-
-function call(c: EnnioNodeStub, method: string, req: object, token?: string): Promise<{ err: GrpcError | null; res: Record<string, unknown> }> {
-  const md = new grpc.Metadata();
-  if (token !== undefined) md.set('authorization', token);
-  return new Promise((resolve) => {
-    const fn = c[method];
-    if (!fn) throw new Error(`no method ${method}`);
-    fn.call(c, req, md, (err, res) => resolve({ err, res }));
-  });
-}
+const stub = (port: number): EnnioNodeStub => grpcStub(cleanup, port);
 
 async function daemonWith(name: string, extra: { args?: string[]; env?: Record<string, string>; stdin?: string }): Promise<DaemonProcess> {
   return cleanup.daemon(
@@ -67,14 +45,14 @@ describe('token from a 0600 file', () => {
 
   it('rejects calls without the authorization metadata (UNAUTHENTICATED)', async () => {
     const { err } = await call(c, 'Heartbeat', {});
-    expect(err?.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(err?.code).toBe(grpcStatus.UNAUTHENTICATED);
     expect(err?.details).toContain('missing authorization');
   });
 
   it('rejects a wrong token, a token prefix and a non-Bearer scheme', async () => {
     for (const value of ['Bearer wrong', `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, TOKEN]) {
       const { err } = await call(c, 'GetOutput', { handle: { id: 'x', runtime_name: 'tmux' }, lines: 1 }, value);
-      expect(err?.code, value).toBe(grpc.status.UNAUTHENTICATED);
+      expect(err?.code, value).toBe(grpcStatus.UNAUTHENTICATED);
     }
   });
 
@@ -86,7 +64,7 @@ describe('token from a 0600 file', () => {
     expect(missing.res).toMatchObject({ alive: false, state: 'missing' });
     // Error messages arrive readable (grpc-message percent-encoded the spec's way).
     const denied = await call(c, 'DestroyWorkspace', { workspace_path: '/etc' }, `Bearer ${TOKEN}`);
-    expect(denied.err?.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(denied.err?.code).toBe(grpcStatus.PERMISSION_DENIED);
     expect(denied.err?.details).toContain('refusing "/etc": it is outside the workspace root');
   });
 
@@ -106,7 +84,7 @@ describe('token from the environment, argv or stdin', () => {
     const d = await daemonWith('env', { env: { ENNIO_NODE_AUTH_TOKEN: TOKEN } });
     const c = stub(d.port);
     const auth = `Bearer ${TOKEN}`;
-    const created = await call(c, 'CreateRuntime', { session_id: 'e1', session_name: 'e1', launch_command: 'env; exec cat', cwd: dir }, auth);
+    const created = await call(c, 'CreateRuntime', { session_id: 'e1', session_name: 'e1', launch_command: 'env; exec cat', cwd: join(dir, 'ws-env') }, auth);
     expect(created.err).toBeNull();
     const handle = (created.res as { handle: object }).handle;
     const out = await waitUntil(
@@ -123,7 +101,7 @@ describe('token from the environment, argv or stdin', () => {
     const d = await daemonWith('argv', { args: ['--auth-token', flagToken], env: { ENNIO_NODE_AUTH_TOKEN: `${TOKEN}-env` } });
     const c = stub(d.port);
     expect((await call(c, 'Heartbeat', {}, `Bearer ${flagToken}`)).err).toBeNull();
-    expect((await call(c, 'Heartbeat', {}, `Bearer ${TOKEN}-env`)).err?.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await call(c, 'Heartbeat', {}, `Bearer ${TOKEN}-env`)).err?.code).toBe(grpcStatus.UNAUTHENTICATED);
     // The process title replaced the argv ps reads; the rest of the command line stays readable.
     const cmdline = readFileSync(`/proc/${d.pid}/cmdline`, 'utf8');
     expect(cmdline).not.toContain(flagToken);
@@ -140,7 +118,7 @@ describe('token from the environment, argv or stdin', () => {
     const d = await daemonWith('stdin', { args: ['--auth-token-file', '-'], stdin: `${TOKEN}\n` });
     const c = stub(d.port);
     expect((await call(c, 'Heartbeat', {}, `Bearer ${TOKEN}`)).err).toBeNull();
-    expect((await call(c, 'Heartbeat', {}, 'Bearer nope')).err?.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await call(c, 'Heartbeat', {}, 'Bearer nope')).err?.code).toBe(grpcStatus.UNAUTHENTICATED);
   });
 });
 

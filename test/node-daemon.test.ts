@@ -87,7 +87,8 @@ describe('workspaces', () => {
   });
 
   it('clones repo_url into path when the repository is missing, and makes clones', async () => {
-    const missing = join(dir, 'not-yet');
+    // Inside the workspace root: the daemon clones nowhere else (see node-confinement.test.ts).
+    const missing = join(realpathSync(root), 'repos', 'not-yet');
     const ws = await client.createWorkspace({ projectId: 'proj', sessionId: 's4', type: 'worktree', path: missing, repoUrl: repo, defaultBranch: 'main' });
     expect(existsSync(join(missing, '.git'))).toBe(true);
     expect(git(ws.path, 'branch', '--show-current')).toBe('ennio/s4');
@@ -126,13 +127,13 @@ describe('workspaces', () => {
     expect(busy.code).toBe('COMMAND_FAILED');
     expect(busy.message).toMatch(/already (checked out|used by worktree)/);
     // A repository that is missing, with nothing to clone it from.
-    const missing = await failure(client.createWorkspace({ projectId: 'codes', sessionId: 'c3', type: 'worktree', path: join(dir, 'gone'), defaultBranch: 'main' }));
+    const missing = await failure(client.createWorkspace({ projectId: 'codes', sessionId: 'c3', type: 'worktree', path: join(root, 'gone'), defaultBranch: 'main' }));
     expect(grpcCode(missing)).toBe(Code.NotFound);
     expect(missing.code).toBe('INVALID_ARGUMENT'); // the same Ennio code a local run raises
     expect(missing.message).toContain('no repo_url');
     // A directory that is not a repository.
-    mkdirSync(join(dir, 'plain-dir'), { recursive: true });
-    const plain = await failure(client.createWorkspace({ projectId: 'codes', sessionId: 'c4', type: 'worktree', path: join(dir, 'plain-dir'), defaultBranch: 'main' }));
+    mkdirSync(join(root, 'plain-dir'), { recursive: true });
+    const plain = await failure(client.createWorkspace({ projectId: 'codes', sessionId: 'c4', type: 'worktree', path: join(root, 'plain-dir'), defaultBranch: 'main' }));
     expect(grpcCode(plain)).toBe(Code.FailedPrecondition);
     for (const s of ['c1', 'c2', 'c3', 'c4']) expect(existsSync(join(root, 'codes', s))).toBe(false);
   });
@@ -173,7 +174,7 @@ describe('runtimes', () => {
   const output = (h: RuntimeHandle, lines = 50): Promise<string> => client.getOutput(h, lines);
 
   it('starts launch_command through sh -c with env and cwd, in tmux', async () => {
-    const cwd = realpathSync(dir);
+    const cwd = realpathSync(root);
     handle = await client.createRuntime({
       sessionId: 'r1',
       name: 'ennio-r1',
@@ -205,11 +206,11 @@ describe('runtimes', () => {
     expect(out.code).toBe('UNKNOWN_SESSION');
     expect(grpcCode(await failure(client.sendMessage(ghost, 'x')))).toBe(Code.NotFound);
     expect(await client.liveness(ghost)).toBe('missing');
-    const dup = await failure(client.createRuntime({ sessionId: 'r1', name: 'ennio-r1', launchCommand: 'true', env: {}, cwd: dir }));
+    const dup = await failure(client.createRuntime({ sessionId: 'r1', name: 'ennio-r1', launchCommand: 'true', env: {}, cwd: root }));
     expect(grpcCode(dup)).toBe(Code.AlreadyExists);
-    const badName = await failure(client.createRuntime({ sessionId: 'r1', name: 'a;b', launchCommand: 'true', env: {}, cwd: dir }));
+    const badName = await failure(client.createRuntime({ sessionId: 'r1', name: 'a;b', launchCommand: 'true', env: {}, cwd: root }));
     expect(grpcCode(badName)).toBe(Code.InvalidArgument);
-    const badCwd = await failure(client.createRuntime({ sessionId: 'r9', name: 'r9', launchCommand: 'true', env: {}, cwd: join(dir, 'nope') }));
+    const badCwd = await failure(client.createRuntime({ sessionId: 'r9', name: 'r9', launchCommand: 'true', env: {}, cwd: join(root, 'nope') }));
     expect(grpcCode(badCwd)).toBe(Code.FailedPrecondition);
   });
 
@@ -217,7 +218,7 @@ describe('runtimes', () => {
     const dup: RuntimeHandle = { id: 'ennio-dup', runtimeName: 'tmux', data: { tmux_socket: socket } };
     try {
       const attempts = await Promise.allSettled(
-        Array.from({ length: 6 }, (_, i) => client.createRuntime({ sessionId: `dup${i}`, name: 'ennio-dup', launchCommand: 'exec cat', env: {}, cwd: dir })),
+        Array.from({ length: 6 }, (_, i) => client.createRuntime({ sessionId: `dup${i}`, name: 'ennio-dup', launchCommand: 'exec cat', env: {}, cwd: root })),
       );
       const won = attempts.filter((a) => a.status === 'fulfilled');
       const lost = attempts.flatMap((a) => (a.status === 'rejected' ? [a.reason as EnnioError] : []));
@@ -238,13 +239,13 @@ describe('runtimes', () => {
     expect((await client.heartbeat()).runtimes).toBe(sessions.filter((n) => n !== 'ennio-node-control').length);
     const reserved: RuntimeHandle = { id: 'ennio-node-control', runtimeName: 'tmux', data: {} };
     expect(grpcCode(await failure(client.destroyRuntime(reserved)))).toBe(Code.InvalidArgument);
-    expect(grpcCode(await failure(client.createRuntime({ sessionId: 'x', name: 'ennio-node-control', launchCommand: 'true', env: {}, cwd: dir })))).toBe(Code.InvalidArgument);
+    expect(grpcCode(await failure(client.createRuntime({ sessionId: 'x', name: 'ennio-node-control', launchCommand: 'true', env: {}, cwd: root })))).toBe(Code.InvalidArgument);
   });
 
   it('reports an exited agent as not alive (state exited) and keeps its output', async () => {
     // The agent exits only after its output was seen: a process that prints and exits at
     // once can be gone before tmux read its last bytes from the pty (seen under load).
-    const h = await client.createRuntime({ sessionId: 'r2', name: 'ennio-r2', launchCommand: 'echo bye; read line; exit 3', env: {}, cwd: dir });
+    const h = await client.createRuntime({ sessionId: 'r2', name: 'ennio-r2', launchCommand: 'echo bye; read line; exit 3', env: {}, cwd: root });
     await waitUntil(() => output(h), (o) => o.includes('bye'), 'agent output');
     await client.sendMessage(h, 'go');
     await waitUntil(() => client.liveness(h), (s) => s === 'exited', 'agent exit');

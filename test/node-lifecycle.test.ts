@@ -35,7 +35,7 @@ afterAll(() => cleanup.run());
 describe('idle timeout', () => {
   it('exits cleanly after --idle-timeout without calls and leaves tmux sessions running', async () => {
     const { d, c, socket } = await daemon('idle', { idleTimeout: 5 });
-    const h = await c.createRuntime({ sessionId: 'i1', name: 'idle-agent', launchCommand: 'exec cat', env: {}, cwd: dir });
+    const h = await c.createRuntime({ sessionId: 'i1', name: 'idle-agent', launchCommand: 'exec cat', env: {}, cwd: join(dir, 'ws-idle') });
     expect(await c.liveness(h)).toBe('running');
     // tmux's server is its own session leader, not in the daemon's process group.
     const serverPid = Number(tmux(socket, 'display-message', '-p', '-t', '=idle-agent:', '#{pid}').stdout.trim());

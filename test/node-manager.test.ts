@@ -6,7 +6,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { InProcessNodeApi } from '../src/api/in-process.js';
+import type { NodeApi } from '../src/api/contract.js';
 import { registerNodeCommands } from '../src/cli/node.js';
+import { closeAllRemote } from '../src/strategies/remote.js';
 import { config as configSchema, type EnnioConfig } from '../src/config/schema.js';
 import { isEnnioError } from '../src/core/errors.js';
 import { SshHostRegistry } from '../src/host/ssh/registry.js';
@@ -26,6 +29,14 @@ describe.skipIf(skip !== undefined)('node strategy and ennio node', () => {
   const registry = new SshHostRegistry();
   let sshd: TestSshd;
   let dir: string;
+  /** What `ennio node …` runs with --no-server: the API in this process, remote connections closed after. */
+  const inProcessNodeApi = (cfg: EnnioConfig) => async (body: (api: NodeApi) => Promise<void>): Promise<void> => {
+    try {
+      await body(new InProcessNodeApi(cfg, join(dir, 'home')));
+    } finally {
+      await closeAllRemote();
+    }
+  };
   let config: EnnioConfig;
   let port: number;
   let socket: string;
@@ -124,7 +135,7 @@ describe.skipIf(skip !== undefined)('node strategy and ennio node', () => {
     });
     cleanup.add(() => write.mockRestore());
     const program = new Command('ennio').exitOverride();
-    registerNodeCommands(program, { loadConfig: () => config, json: () => true, ennioHome: () => join(dir, 'home') });
+    registerNodeCommands(program, { withNodeApi: inProcessNodeApi(config), loadConfig: () => config, json: () => true, ennioHome: () => join(dir, 'home') });
     const cli = async (...args: string[]): Promise<unknown> => {
       out.length = 0;
       await program.parseAsync(['node', ...args], { from: 'user' });
@@ -172,7 +183,7 @@ describe.skipIf(skip !== undefined)('node strategy and ennio node', () => {
     cleanup.add(() => write.mockRestore());
     const run = async (json: boolean, ...args: string[]): Promise<string> => {
       const program = new Command('ennio').exitOverride();
-      registerNodeCommands(program, { loadConfig: () => withBadKey, json: () => json, ennioHome: () => join(dir, 'home') });
+      registerNodeCommands(program, { withNodeApi: inProcessNodeApi(withBadKey), loadConfig: () => withBadKey, json: () => json, ennioHome: () => join(dir, 'home') });
       out.length = 0;
       await program.parseAsync(['node', ...args], { from: 'user' });
       return out.join('');
@@ -203,7 +214,7 @@ describe.skipIf(skip !== undefined)('node strategy and ennio node', () => {
 
     // disconnect without --shutdown says what it does (and does not do).
     const said = await run(false, 'disconnect', 'remote-node');
-    expect(said).toContain('a tunnel lives only as long as the ennio command that opened it');
+    expect(said).toContain('tunnel to root@127.0.0.1');
     expect(said).toContain('The daemon keeps running and exits after 600s without calls');
     expect(said).toContain('ennio node disconnect remote-node --shutdown');
     expect(said).not.toContain('disconnected from');

@@ -98,7 +98,7 @@ describe.skipIf(skip !== undefined)('ennio-node over SSH', () => {
     const node = remoteNode(host, env, { idleTimeout: 5 });
     cleanup.add(() => node.close());
     const first = await node.ensure();
-    const h = await node.createRuntime({ sessionId: 'i1', name: 'i1', launchCommand: 'echo alive; exec cat', env: {}, cwd: env.dir });
+    const h = await node.createRuntime({ sessionId: 'i1', name: 'i1', launchCommand: 'echo alive; exec cat', env: {}, cwd: env.workspaceRoot });
     await waitUntil(() => isRunning(first.pid), (r) => !r, 'daemon to idle out', 20_000);
     expect(tmux(env.tmuxSocket, 'has-session', '-t', '=i1').code).toBe(0);
     expect(await node.getOutput(h, 10)).toContain('alive');
@@ -111,7 +111,7 @@ describe.skipIf(skip !== undefined)('ennio-node over SSH', () => {
     const node = remoteNode(host, env);
     cleanup.add(() => node.close());
     const first = await node.ensure();
-    const h = await node.createRuntime({ sessionId: 'k1', name: 'k1', launchCommand: 'exec cat', env: {}, cwd: env.dir });
+    const h = await node.createRuntime({ sessionId: 'k1', name: 'k1', launchCommand: 'exec cat', env: {}, cwd: env.workspaceRoot });
     process.kill(first.pid, 'SIGKILL');
     await waitUntil(() => isRunning(first.pid), (r) => !r, 'daemon to die');
     expect(await node.liveness(h)).toBe('running');
@@ -125,7 +125,7 @@ describe.skipIf(skip !== undefined)('ennio-node over SSH', () => {
     const node = remoteNode(host, env);
     cleanup.add(() => node.close());
     const first = await node.ensure();
-    const h = await node.createRuntime({ sessionId: 'g1', name: 'g1', launchCommand: 'exec cat', env: {}, cwd: env.dir });
+    const h = await node.createRuntime({ sessionId: 'g1', name: 'g1', launchCommand: 'exec cat', env: {}, cwd: env.workspaceRoot });
     expect(sshd.killConnections()).toBeGreaterThan(0);
     expect(await node.liveness(h)).toBe('running'); // reconnects SSH, re-opens the tunnel
     expect((await node.heartbeat()).pid).toBe(first.pid);
@@ -178,8 +178,8 @@ describe.skipIf(skip !== undefined)('ennio-node over SSH', () => {
     const [hb1, hb2] = await Promise.all([n1.ensure(), n2.ensure()]);
     expect(hb1.pid).not.toBe(hb2.pid);
     const [h1, h2] = await Promise.all([
-      n1.createRuntime({ sessionId: 't1', name: 't1', launchCommand: 'echo one; exec cat', env: {}, cwd: e1.dir }),
-      n2.createRuntime({ sessionId: 't2', name: 't2', launchCommand: 'echo two; exec cat', env: {}, cwd: e2.dir }),
+      n1.createRuntime({ sessionId: 't1', name: 't1', launchCommand: 'echo one; exec cat', env: {}, cwd: e1.workspaceRoot }),
+      n2.createRuntime({ sessionId: 't2', name: 't2', launchCommand: 'echo two; exec cat', env: {}, cwd: e2.workspaceRoot }),
     ]);
     const outs = await Promise.all([
       waitUntil(() => n1.getOutput(h1, 5), (o) => o.includes('one'), 'one'),
@@ -233,8 +233,8 @@ describe.skipIf(skip !== undefined)('ennio-node over SSH', () => {
     expect(existsSync(join(env.remoteDir, `deploy-${env.port}.lock`))).toBe(false);
 
     // Both keep working after the race: each makes a session and reads the other's.
-    const ha = await a.createRuntime({ sessionId: 'ra', name: 'ra', launchCommand: 'echo from-a; exec cat', env: {}, cwd: env.dir });
-    const hb = await b.createRuntime({ sessionId: 'rb', name: 'rb', launchCommand: 'echo from-b; exec cat', env: {}, cwd: env.dir });
+    const ha = await a.createRuntime({ sessionId: 'ra', name: 'ra', launchCommand: 'echo from-a; exec cat', env: {}, cwd: env.workspaceRoot });
+    const hb = await b.createRuntime({ sessionId: 'rb', name: 'rb', launchCommand: 'echo from-b; exec cat', env: {}, cwd: env.workspaceRoot });
     await waitUntil(() => b.getOutput(ha, 5), (o) => o.includes('from-a'), 'a session seen by b');
     await waitUntil(() => a.getOutput(hb, 5), (o) => o.includes('from-b'), 'b session seen by a');
   });
@@ -287,7 +287,7 @@ describe.skipIf(skip !== undefined)('ennio-node over SSH', () => {
     const node = remoteNode(recorder, env);
     cleanup.add(() => node.close());
     const hb = await node.ensure();
-    await node.createRuntime({ sessionId: 'rec1', name: 'rec1', launchCommand: 'exec cat', env: {}, cwd: env.dir });
+    await node.createRuntime({ sessionId: 'rec1', name: 'rec1', launchCommand: 'exec cat', env: {}, cwd: env.workspaceRoot });
     const execve = trace ? await trace.stop() : undefined;
     const token = readFileSync(join(env.remoteDir, 'token'), 'utf8').trim();
 

@@ -113,9 +113,10 @@ describe.skipIf(skip !== undefined)('SSH authentication', () => {
     const env = { ...process.env, SSH_AUTH_SOCK: agent.socket };
     await registry.closeAll();
     const host = registry.get(targetFor(sshd, kh, { auth: { type: 'agent' }, forward_agent: true }), { ...quiet, env });
-    // On the remote, ssh-add talks to our local agent through the connection.
+    // On the remote, ssh-add talks to our local agent through the connection (startAgent
+    // returned only once that agent answered with the key).
     const listed = await host.exec(['ssh-add', '-l']);
-    expect(listed.code).toBe(0);
+    expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toContain(execFileSync('ssh-keygen', ['-lf', `${sshd.clientKey}.pub`], { encoding: 'utf8' }).split(' ')[1]);
   });
 

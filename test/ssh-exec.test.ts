@@ -77,9 +77,10 @@ describe.skipIf(skip !== undefined)('SshHost exec', () => {
     const echoed = await host.exec(['sh', '-c', 'od -An -v -tx1 | tr -d " \\n"'], { input: bytes });
     expect(echoed.stdout).toBe(bytes.toString('hex'));
     expect((await host.exec(['cat'], { input: 'line1\nline2' })).stdout).toBe('line1\nline2');
-    const noCwd = await host.exec(['true'], { cwd: '/nonexistent/dir' });
+    const missing = join(sshd.dir, 'no-such-dir', 'deeper');
+    const noCwd = await host.exec(['true'], { cwd: missing });
     expect(noCwd.code).not.toBe(0);
-    expect(noCwd.stderr).toContain('/nonexistent/dir');
+    expect(noCwd.stderr).toContain(missing);
   });
 
   it('returns large output intact', async () => {

@@ -3,6 +3,10 @@
  * the orchestrator's Unix socket; the dashboard and other tools over HTTP. Types only: the
  * thin client imports this file without loading zod, SQLite or ssh2.
  */
+import type { ConnectResult, DisconnectResult, NodeListRow, NodeStatus } from '../services/node-manager.js';
+
+export type NodeConnectJson = Omit<ConnectResult, 'forward'>;
+export type { DisconnectResult as NodeDisconnectJson, NodeListRow as NodeListJson, NodeStatus as NodeStatusJson };
 
 import type { Activity } from '../activity/types.js';
 
@@ -112,8 +116,19 @@ export interface EnnioApi {
    * message sent to a session does not count: that message has not been taken up yet.
    */
   wait(req: WaitRequest): Promise<WaitResult>;
+  /** Node projects with their daemon's state (never starts a daemon). */
+  nodes(): Promise<NodeListRow[]>;
+  /** The daemon of a project or host (does not start it). */
+  nodeStatus(target: string): Promise<NodeStatus[]>;
+  /** Deploy/upgrade and start the daemon if needed, then check its health. */
+  nodeConnect(project: string): Promise<NodeConnectJson>;
+  /** Close the tunnel; with shutdown, stop the daemon. */
+  nodeDisconnect(project: string, shutdown: boolean): Promise<DisconnectResult>;
   close(): Promise<void>;
 }
+
+/** What the `ennio node` commands use. */
+export type NodeApi = Pick<EnnioApi, 'nodes' | 'nodeStatus' | 'nodeConnect' | 'nodeDisconnect'>;
 
 /** How errors cross the wire; `code` is one of src/core/errors.ts ErrorCode. */
 export interface WireError {

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { request, type IncomingMessage } from 'node:http';
 import { EnnioError, type ErrorCode } from '../core/errors.js';
-import type { CleanupResult, EnnioApi, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest, WaitRequest, WaitResult, WireError } from './contract.js';
+import type { CleanupResult, EnnioApi, NodeConnectJson, NodeDisconnectJson, NodeListJson, NodeStatusJson, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest, WaitRequest, WaitResult, WireError } from './contract.js';
 import { BUILD_HEADER, CALLER_HEADER, encodeCaller, NDJSON, REQUEST_ID_HEADER, type WireCaller, type WireLine } from './wire.js';
 
 /** Nobody listens on the socket (never started, or killed): the caller may start one and retry. */
@@ -178,6 +178,22 @@ export class HttpApi implements EnnioApi {
 
   wait(req: WaitRequest): Promise<WaitResult> {
     return this.call('POST', '/api/v1/wait', req);
+  }
+
+  nodes(): Promise<NodeListJson[]> {
+    return this.call('GET', '/api/v1/nodes');
+  }
+
+  nodeStatus(target: string): Promise<NodeStatusJson[]> {
+    return this.call('GET', `/api/v1/nodes/${encodeURIComponent(target)}`);
+  }
+
+  nodeConnect(project: string): Promise<NodeConnectJson> {
+    return this.call('POST', `/api/v1/nodes/${encodeURIComponent(project)}/connect`);
+  }
+
+  nodeDisconnect(project: string, shutdown: boolean): Promise<NodeDisconnectJson> {
+    return this.call('POST', `/api/v1/nodes/${encodeURIComponent(project)}/disconnect`, { shutdown });
   }
 
   close(): Promise<void> {

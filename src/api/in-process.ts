@@ -4,7 +4,8 @@
  */
 import type { SessionView } from '../services/session-manager.js';
 import type { Context } from '../cli/context.js';
-import type { CleanupResult, EnnioApi, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest, WaitRequest, WaitResult } from './contract.js';
+import type { EnnioConfig } from '../config/schema.js';
+import type { CleanupResult, EnnioApi, NodeApi, NodeConnectJson, NodeDisconnectJson, NodeListJson, NodeStatusJson, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest, WaitRequest, WaitResult } from './contract.js';
 import { waitFor } from '../activity/wait.js';
 import { followOutput } from './follow.js';
 import type { Activity } from '../activity/types.js';
@@ -24,11 +25,46 @@ export function publicSession(s: SessionView): SessionJson {
   };
 }
 
-export class InProcessApi implements EnnioApi {
+/** The ennio-node part of the API, over a NodeManager in this process (loaded only when used). */
+export class InProcessNodeApi implements NodeApi {
   constructor(
-    private readonly ctx: Pick<Context, 'manager'>,
-    private readonly onClose: () => Promise<void> = async () => {},
+    private readonly config: EnnioConfig,
+    private readonly home?: string,
   ) {}
+
+  private async manager(): Promise<import('../services/node-manager.js').NodeManager> {
+    const { NodeManager } = await import('../services/node-manager.js');
+    return this.home === undefined ? new NodeManager(this.config) : new NodeManager(this.config, this.home);
+  }
+
+  async nodes(): Promise<NodeListJson[]> {
+    const m = await this.manager();
+    return m.list().length === 0 ? [] : m.listWithState();
+  }
+
+  async nodeStatus(target: string): Promise<NodeStatusJson[]> {
+    return (await this.manager()).status(target);
+  }
+
+  async nodeConnect(project: string): Promise<NodeConnectJson> {
+    const { forward: _none, ...result } = await (await this.manager()).connect(project);
+    return result;
+  }
+
+  async nodeDisconnect(project: string, shutdown: boolean): Promise<NodeDisconnectJson> {
+    return (await this.manager()).disconnect(project, { shutdown });
+  }
+}
+
+export class InProcessApi implements EnnioApi {
+  private readonly nodeApi: InProcessNodeApi;
+
+  constructor(
+    private readonly ctx: Pick<Context, 'manager' | 'config'>,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {
+    this.nodeApi = new InProcessNodeApi(ctx.config);
+  }
 
   async spawn(req: SpawnRequest): Promise<SessionJson> {
     const { project, ...options } = req;
@@ -82,6 +118,22 @@ export class InProcessApi implements EnnioApi {
         return { id: s.id, activity, activity_since, lastMessageAt: this.ctx.manager.lastMessageAt(s.id) };
       }),
     );
+  }
+
+  nodes(): Promise<NodeListJson[]> {
+    return this.nodeApi.nodes();
+  }
+
+  nodeStatus(target: string): Promise<NodeStatusJson[]> {
+    return this.nodeApi.nodeStatus(target);
+  }
+
+  nodeConnect(project: string): Promise<NodeConnectJson> {
+    return this.nodeApi.nodeConnect(project);
+  }
+
+  nodeDisconnect(project: string, shutdown: boolean): Promise<NodeDisconnectJson> {
+    return this.nodeApi.nodeDisconnect(project, shutdown);
   }
 
   close(): Promise<void> {

@@ -61,6 +61,12 @@ export const outputResult = z.object({ id: z.string(), lines: z.number().int(), 
 export const cleanupRequest = z.strictObject({ purge: z.boolean().default(false) });
 export const cleanupResult = z.object({ killed: z.array(z.string()), purged: z.array(z.string()) });
 export const attachResult = z.object({ argv: z.array(z.string()) });
+/** Node rows carry the daemon's heartbeat when reachable, else why not: described loosely on purpose. */
+const nodeRow = z.object({ project: z.string(), state: z.string() }).catchall(z.unknown());
+export const nodeList = z.array(nodeRow);
+export const nodeConnectResult = z.object({ project: z.string(), target: z.string(), deployed: z.boolean(), heartbeat: z.record(z.string(), z.unknown()) });
+export const nodeDisconnectRequest = z.strictObject({ shutdown: z.boolean().default(false) });
+export const nodeDisconnectResult = z.object({ project: z.string(), target: z.string(), stopped: z.boolean(), idleTimeoutSecs: z.number() });
 
 export const waitRequest = z.strictObject({
   ids: z.array(sessionId).min(1),

@@ -1,6 +1,7 @@
 /** The `ennio` CLI entry: global flags, command groups, one place mapping errors to exit codes. */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
+import { withApi } from './api-link.js';
 import type { GlobalOptions } from './context.js';
 import { registerDriveCommands } from './drive-commands.js';
 import { exitCodeFor, formatError } from './exit.js';
@@ -47,14 +48,16 @@ registerDriveCommands(program, globals);
 registerWaitCommand(program, globals);
 registerServerCommands(program, globals);
 const word = commandWord(dashes < 0 ? args : args.slice(0, args.indexOf('--')));
-if (word === undefined || !LIGHT.has(word)) {
+// `ennio --version` needs none of them; `ennio` and `ennio --help` list every command.
+const versionOnly = word === undefined && (args.includes('-V') || args.includes('--version'));
+if (!versionOnly && (word === undefined || !LIGHT.has(word))) {
   const [{ registerConfigCommands }, { registerDemo }, { registerDoctor }, { registerNodeCommands }, { loadConfigFrom }, { ennioHome }] = await Promise.all([
     import('./config-commands.js'), import('./demo.js'), import('./doctor.js'), import('./node.js'), import('./context.js'), import('../core/home.js'),
   ]);
   registerConfigCommands(program, globals);
   registerDoctor(program, globals);
   registerDemo(program, globals);
-  registerNodeCommands(program, { loadConfig: () => loadConfigFrom(globals()).config, json: () => json, ennioHome: () => ennioHome() });
+  registerNodeCommands(program, { withNodeApi: (body) => withApi(globals(), body), loadConfig: () => loadConfigFrom(globals()).config, json: () => json, ennioHome: () => ennioHome() });
 }
 
 try {

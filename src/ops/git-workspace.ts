@@ -36,6 +36,21 @@ export async function isGitRepo(host: Host, path: string): Promise<boolean> {
   return res.code === 0;
 }
 
+/**
+ * Whether `path` (a real path) is the top of a git repository — its work tree, or a bare
+ * repository's directory — not merely somewhere inside one (a home directory kept in git
+ * would otherwise make every path below it "a repository").
+ */
+export async function isRepositoryRoot(host: Host, path: string): Promise<boolean> {
+  const res = await host.exec(['git', '-C', path, 'rev-parse', '--is-bare-repository', '--absolute-git-dir']);
+  if (res.code === 127) throw gitMissing(host);
+  if (res.code !== 0) return false;
+  const [bare, gitDir] = res.stdout.trim().split('\n');
+  if (bare === 'true') return gitDir === path;
+  const top = await host.exec(['git', '-C', path, 'rev-parse', '--show-toplevel']);
+  return top.code === 0 && top.stdout.trim() === path;
+}
+
 /** Fetch origin when there is one; return the ref new branches start from. */
 async function baseRef(host: Host, repo: string, defaultBranch: string): Promise<string> {
   const origin = await host.exec(['git', '-C', repo, 'remote', 'get-url', 'origin']);
@@ -72,7 +87,8 @@ export interface WorkspaceResult {
   createdBranch: boolean;
 }
 
-async function ensureRepo(host: Host, spec: WorkspaceSpec): Promise<void> {
+/** The project's repository for a worktree: there already, or cloned from repoUrl (else a clear error). */
+export async function ensureRepo(host: Host, spec: Pick<WorkspaceSpec, 'repoPath' | 'repoUrl'>): Promise<void> {
   if (await isGitRepo(host, spec.repoPath)) return;
   if (await exists(host, spec.repoPath)) {
     throw new EnnioError('INVALID_ARGUMENT', `${spec.repoPath} on ${host.label} exists but is not a git repository`);

@@ -118,7 +118,11 @@ export function capturePaneArgv(server: TmuxServer, name: string, lines: number)
   return [...tmuxBase(server), 'capture-pane', '-p', '-J', '-t', exactTarget(name), '-S', `-${Math.max(1, lines)}`];
 }
 
-const PANE_FORMAT = '#{session_name}\t#{pane_dead}\t#{pane_pid}\t#{pane_dead_status}';
+/**
+ * One line per pane of every session of a server: what a sweep needs to know about all
+ * sessions at once. The current command comes last: it is the only free-text field.
+ */
+const PANE_FORMAT = ['#{session_name}', '#{pane_dead}', '#{pane_pid}', '#{pane_dead_status}', '#{window_activity}', '#{pane_current_command}'].join('\t');
 
 export function listPanesArgv(server: TmuxServer): string[] {
   return [...tmuxBase(server), 'list-panes', '-a', '-F', PANE_FORMAT];
@@ -129,18 +133,28 @@ export interface PaneState {
   dead: boolean;
   pid: number;
   exitStatus: number | undefined;
+  /** The program in the foreground of the pane (`node`, `bash`…); '' when tmux did not say. */
+  currentCommand: string;
+  /** Last activity in the session's window (ms since epoch); undefined when tmux did not say. */
+  activityAt: number | undefined;
 }
 
+const numberOr = (text: string | undefined): number | undefined => (text === undefined || text === '' ? undefined : Number(text));
+
+/** The first pane of every session (an agent's session has one). */
 export function parsePanes(stdout: string): Map<string, PaneState> {
   const panes = new Map<string, PaneState>();
   for (const line of stdout.split('\n')) {
-    const [session, dead, pid, status] = line.split('\t');
+    const [session, dead, pid, status, activity, ...command] = line.split('\t');
     if (!session || panes.has(session)) continue;
+    const activitySecs = numberOr(activity);
     panes.set(session, {
       session,
       dead: dead === '1',
       pid: Number(pid),
-      exitStatus: status === '' || status === undefined ? undefined : Number(status),
+      exitStatus: numberOr(status),
+      currentCommand: command.join('\t'),
+      activityAt: activitySecs === undefined || Number.isNaN(activitySecs) ? undefined : activitySecs * 1000,
     });
   }
   return panes;
@@ -149,6 +163,18 @@ export function parsePanes(stdout: string): Map<string, PaneState> {
 /** tmux's "no server" / "no session" answers mean "nothing is running", not an error. */
 export function isNoServer(stderr: string): boolean {
   return /no server running|error connecting to|no sessions|can't find session|session not found/i.test(stderr);
+}
+
+/**
+ * What a `list-panes -a` run says: the panes, or that no tmux server runs there (no
+ * sessions at all: every session of ours on it is gone). Anything else is a failure of
+ * the command, thrown: it says nothing about the sessions.
+ */
+export function panesFromResult(res: { code: number; stdout: string; stderr: string }, hostLabel: string, server: TmuxServer = {}): Map<string, PaneState> {
+  if (res.code === 0) return parsePanes(res.stdout);
+  if (isNoServer(res.stderr)) return new Map();
+  if (res.code === 127) throw new EnnioError('TOOL_MISSING', `${server.program ?? 'tmux'} is not installed on ${hostLabel}`, { hint: 'install it (Debian: apt-get install tmux)' });
+  throw new EnnioError('COMMAND_FAILED', `tmux list-panes failed on ${hostLabel} (exit ${res.code}): ${res.stderr.trim()}`);
 }
 
 /**
@@ -163,21 +189,20 @@ export function tailLines(text: string, lines: number): string {
 
 export type Liveness = 'running' | 'exited' | 'missing';
 
-/** State of every session on a server in one round trip (used by status sweeps). */
+/** A session's liveness from its server's panes. */
+export function paneLiveness(panes: ReadonlyMap<string, PaneState>, name: string): Liveness {
+  const pane = panes.get(name);
+  if (!pane) return 'missing';
+  return pane.dead ? 'exited' : 'running';
+}
+
+/** State of every session on a server in one round trip. */
 export async function paneStates(host: Host, server: TmuxServer): Promise<Map<string, PaneState>> {
-  const res = await host.exec(listPanesArgv(server));
-  if (res.code !== 0) {
-    if (isNoServer(res.stderr)) return new Map();
-    if (res.code === 127) throw new EnnioError('TOOL_MISSING', `${server.program ?? 'tmux'} is not installed on ${host.label}`, { hint: 'install it (Debian: apt-get install tmux)' });
-    throw new EnnioError('COMMAND_FAILED', `tmux list-panes failed on ${host.label}: ${res.stderr.trim()}`);
-  }
-  return parsePanes(res.stdout);
+  return panesFromResult(await host.exec(listPanesArgv(server)), host.label, server);
 }
 
 export async function liveness(host: Host, server: TmuxServer, name: string): Promise<Liveness> {
-  const pane = (await paneStates(host, server)).get(name);
-  if (!pane) return 'missing';
-  return pane.dead ? 'exited' : 'running';
+  return paneLiveness(await paneStates(host, server), name);
 }
 
 /** Messages up to this size without newlines go through send-keys -l; others via a paste buffer. */

@@ -149,7 +149,7 @@ async function handle(deps: HandlerDeps, transport: 'unix' | 'tcp', req: Incomin
         const r = await deps.lifecycle.list(ctxOf(), project);
         return { sessions: r.sessions.map(publicSession), checked_at: new Date(r.at).toISOString() };
       },
-      changed: () => deps.lifecycle.markDirty(ctxOf().configPath),
+      mutation: (run) => deps.lifecycle.mutation(ctxOf().configPath, run),
       signal: abort.signal,
       stream: async (produce) => {
         if (!ndjson && !res.headersSent) res.writeHead(200, { 'content-type': `${NDJSON}; charset=utf-8`, 'cache-control': 'no-store' });

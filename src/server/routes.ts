@@ -16,8 +16,8 @@ export interface RouteContext {
   api(): EnnioApi;
   /** Sessions from the latest sweep (or checked now). */
   list(project: string | undefined): Promise<{ sessions: unknown[]; checked_at: string }>;
-  /** A request changed sessions: the next status must not come from an older sweep. */
-  changed(): void;
+  /** Runs a change to sessions: no status is answered from a sweep older than its end. */
+  mutation<T>(run: () => Promise<T>): Promise<T>;
   signal: AbortSignal;
   /** Stream lines of output (NDJSON {text}) until the client goes away. */
   stream(onText: (write: (text: string) => void, notice: (text: string) => void) => Promise<void>): Promise<void>;
@@ -52,19 +52,6 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   throw new EnnioError('INVALID_ARGUMENT', `invalid ${what}: ${issues}`);
 }
 
-/**
- * A request that changes sessions: sweep results from before it ended must not answer the
- * next status (a sweep that ran during a slow spawn does not know the new session).
- */
-async function changing<T>(c: RouteContext, run: () => Promise<T>): Promise<T> {
-  c.changed();
-  try {
-    return await run();
-  } finally {
-    c.changed();
-  }
-}
-
 const lines = (q: URLSearchParams): number => parse(s.linesQuery, q.get('lines') ?? undefined, 'lines (a whole number from 1 to 100000)');
 
 export const ROUTES: Route[] = [
@@ -91,7 +78,7 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'POST', path: '/api/v1/sessions', summary: 'Spawn a session', body: s.spawnRequest, response: s.sessionSchema, needsConfig: true,
-    handle: (c) => changing(c, () => c.api().spawn(parse(s.spawnRequest, c.body, 'spawn request'))),
+    handle: (c) => c.mutation(() => c.api().spawn(parse(s.spawnRequest, c.body, 'spawn request'))),
   },
   {
     method: 'GET', path: '/api/v1/sessions/{id}', summary: 'Everything known about a session', response: s.sessionInfoSchema, needsConfig: true,
@@ -99,7 +86,7 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'DELETE', path: '/api/v1/sessions/{id}', summary: 'Kill a session (its branch and record are kept)', response: s.sessionSchema, needsConfig: true,
-    handle: (c) => changing(c, () => c.api().kill(c.params['id']!)),
+    handle: (c) => c.mutation(() => c.api().kill(c.params['id']!)),
   },
   {
     method: 'POST', path: '/api/v1/sessions/{id}/send', summary: 'Type a message into a session and submit it', body: s.sendRequest, response: s.sendResult, needsConfig: true,
@@ -118,7 +105,7 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'POST', path: '/api/v1/sessions/{id}/restore', summary: 'Relaunch the agent of an exited or killed session', response: s.sessionSchema, needsConfig: true,
-    handle: (c) => changing(c, () => c.api().restore(c.params['id']!)),
+    handle: (c) => c.mutation(() => c.api().restore(c.params['id']!)),
   },
   {
     method: 'GET', path: '/api/v1/sessions/{id}/attach', summary: 'The command that attaches a terminal to the session', response: s.attachResult, needsConfig: true,
@@ -130,7 +117,23 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'POST', path: '/api/v1/cleanup', summary: 'Kill sessions whose agent exited; purge forgets killed ones', body: s.cleanupRequest, response: s.cleanupResult, needsConfig: true,
-    handle: (c) => changing(c, () => c.api().cleanup(parse(s.cleanupRequest, c.body ?? {}, 'cleanup request').purge)),
+    handle: (c) => c.mutation(() => c.api().cleanup(parse(s.cleanupRequest, c.body ?? {}, 'cleanup request').purge)),
+  },
+  {
+    method: 'GET', path: '/api/v1/nodes', summary: "Node projects and their daemon's state (never starts one)", response: s.nodeList, needsConfig: true,
+    handle: (c) => c.api().nodes(),
+  },
+  {
+    method: 'GET', path: '/api/v1/nodes/{target}', summary: 'The daemon of a project or host (does not start it)', response: s.nodeList, needsConfig: true,
+    handle: (c) => c.api().nodeStatus(c.params['target']!),
+  },
+  {
+    method: 'POST', path: '/api/v1/nodes/{project}/connect', summary: 'Deploy/upgrade and start the daemon if needed, then check its health', response: s.nodeConnectResult, needsConfig: true,
+    handle: (c) => c.api().nodeConnect(c.params['project']!),
+  },
+  {
+    method: 'POST', path: '/api/v1/nodes/{project}/disconnect', summary: 'Close the tunnel; with shutdown, stop the daemon', body: s.nodeDisconnectRequest, response: s.nodeDisconnectResult, needsConfig: true,
+    handle: (c) => c.api().nodeDisconnect(c.params['project']!, parse(s.nodeDisconnectRequest, c.body ?? {}, 'disconnect request').shutdown),
   },
 ];
 

@@ -79,6 +79,20 @@ function tcpToken(home: string, config: EnnioConfig | undefined): string {
   }
 }
 
+/** Each SSH connection with its state, and hosts or nodes the sweep leaves alone for a while (backoff). */
+function hostSummary(lifecycle: Lifecycle): Array<{ host: string; state: string; detail?: string }> {
+  const backoffs = new Map(lifecycle.backoffs().map((b) => [b.key, b]));
+  const detail = (b: { failures: number; retryInMs: number; error: string }): string =>
+    `unreachable (${b.failures} failed ${b.failures === 1 ? 'attempt' : 'attempts'}, next in ${Math.ceil(b.retryInMs / 1000)} s): ${b.error}`;
+  const rows: Array<{ host: string; state: string; detail?: string }> = defaultSshRegistry.summary().map((h) => {
+    const b = backoffs.get(`host:${h.host}`);
+    backoffs.delete(`host:${h.host}`);
+    return b ? { ...h, state: 'backoff', detail: detail(b) } : h;
+  });
+  for (const [key, b] of backoffs) rows.push({ host: key.replace(/^(host|node):/, ''), state: 'backoff', detail: detail(b) });
+  return rows;
+}
+
 export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   const { home, log } = opts;
   mkdirSync(home, { recursive: true, mode: 0o700 });
@@ -117,7 +131,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
 
-  const lifecycle = new Lifecycle(pool, sweepMs, log, () => {
+  const lifecycle = new Lifecycle(pool, sweepMs, log, store.events, () => {
     if (Date.now() - lastClient > idleMs && streams.count === 0 && lifecycle.runningCount() === 0) {
       log.info('idle: no running session and no client', { idle_exit_ms: idleMs });
       void stop();
@@ -128,7 +142,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
     status: () => ({
       pid: process.pid, version: VERSION, build: BUILD, started_at: new Date(startedAt).toISOString(),
       uptime_s: Math.round((Date.now() - startedAt) / 1000), socket, port,
-      configs: pool.configs().map((c) => c.configPath), hosts: defaultSshRegistry.summary(),
+      configs: pool.configs().map((c) => c.configPath), hosts: hostSummary(lifecycle),
       sessions_watched: lifecycle.watchedCount(),
       last_sweep: lifecycle.lastSweep ? new Date(lifecycle.lastSweep.at).toISOString() : null,
       last_sweep_ms: lifecycle.lastSweep?.ms ?? null, sweep_interval_ms: sweepMs(), idle_exit_ms: idleMs,

@@ -9,7 +9,7 @@ import { defaultPrefix, newSessionId } from '../core/ids.js';
 import { sameProcessAlive, startTicks } from '../core/proc.js';
 import { exists, joinPath } from '../ops/fs.js';
 import { assertBranchName, branchExists } from '../ops/git-workspace.js';
-import type { Liveness } from '../ops/tmux.js';
+import { sweep, type SessionCheck, type SweepTarget } from '../lifecycle/sweep.js';
 import type { EventRepo } from '../store/events.js';
 import type { SessionRecord, SessionRepo, SessionStatus } from '../store/sessions.js';
 import type { Backend, RuntimeHandle } from '../strategies/types.js';
@@ -56,6 +56,21 @@ export interface SpawnOptions {
 
 /** Set when the host could not be reached (the stored status is shown unchanged), with why. */
 export interface SessionView extends SessionRecord, Partial<Unreachable> {}
+
+/** What a sweep of one config's sessions needs: the records, and how to check the running ones. */
+export interface SweepPlan {
+  records: SessionRecord[];
+  targets: SweepTarget[];
+  /** Sessions that cannot even be planned (their backend failed: bad ssh config…), with why. */
+  failed: Map<string, unknown>;
+}
+
+/** "(next try in 8 s)": shown while the orchestrator leaves a down host alone. */
+function withRetry(view: Unreachable, retryAt: number | undefined): Unreachable {
+  if (retryAt === undefined) return view;
+  const secs = Math.max(1, Math.ceil((retryAt - Date.now()) / 1000));
+  return { ...view, unreachable: `${view.unreachable} (next try in ${secs} s)` };
+}
 
 export class SessionManager {
   private readonly tracker: ActivityTracker;
@@ -162,18 +177,15 @@ export class SessionManager {
 
   /** Sessions with their status checked against the runtime (running → exited when the agent is gone). */
   async list(projectName?: string): Promise<SessionView[]> {
-    if (projectName) this.project(projectName);
-    // The store is shared by every config; a config shows the sessions of its own projects.
-    const ours = new Set(this.config.projects.map((p) => p.name));
-    const records = this.sessions.list(projectName ? { project: projectName } : {}).filter((r) => ours.has(r.project));
-    return this.withActivity(await Promise.all(records.map((r) => this.refresh(r))));
+    const plan = await this.planSweep(projectName);
+    return this.withActivity(this.applySweep(plan, (await sweep(plan.targets)).checks));
   }
 
   /**
    * Observe what the agents of checked sessions do (src/activity) and show it: running
    * sessions, and those just seen exiting. Unreachable hosts keep their last known activity.
    */
-  private async withActivity(views: SessionView[]): Promise<SessionView[]> {
+  async withActivity(views: SessionView[]): Promise<SessionView[]> {
     const wanted = views.filter((v) => !v.unreachable && (v.status === 'running' || (v.status === 'exited' && v.activity !== 'exited')));
     if (wanted.length === 0) return views;
     const items = await Promise.all(wanted.map(async (v) => ({ record: v as SessionRecord, backend: await this.backendOf(v), alive: v.status === 'running' })));
@@ -183,8 +195,8 @@ export class SessionManager {
 
   /** Named sessions checked now (liveness and activity), in the order asked. */
   async check(ids: string[]): Promise<SessionView[]> {
-    const records = ids.map((id) => this.get(id));
-    return this.withActivity(await Promise.all(records.map((r) => this.refresh(r))));
+    const plan = await this.planFor(ids.map((id) => this.get(id)));
+    return this.withActivity(this.applySweep(plan, (await sweep(plan.targets)).checks));
   }
 
   /** When ennio last typed a message into the session (ms), if ever. */
@@ -216,27 +228,69 @@ export class SessionManager {
     return true;
   }
 
-  private async refresh(record: SessionRecord): Promise<SessionView> {
-    if (record.status !== 'running' || !record.runtime_handle) return record;
-    let state: Liveness;
-    try {
-      state = await (await this.backendOf(record)).runtime.liveness(handleOf(record));
-    } catch (err) {
+  /**
+   * This config's sessions (one project's, with a name) and the sweep targets for the
+   * running ones. The orchestrator merges the plans of every config it serves into one
+   * sweep, so a host shared by several configs still gets one command.
+   */
+  async planSweep(projectName?: string): Promise<SweepPlan> {
+    if (projectName) this.project(projectName);
+    // The store is shared by every config; a config shows the sessions of its own projects.
+    const ours = new Set(this.config.projects.map((p) => p.name));
+    const records = this.sessions.list(projectName ? { project: projectName } : {}).filter((r) => ours.has(r.project));
+    return this.planFor(records);
+  }
+
+  private async planFor(records: SessionRecord[]): Promise<SweepPlan> {
+    const targets: SweepTarget[] = [];
+    const failed = new Map<string, unknown>();
+    await Promise.all(
+      records.map(async (r) => {
+        if (r.status !== 'running' || !r.runtime_handle) return;
+        try {
+          targets.push({ id: r.id, runtime: (await this.backendOf(r)).runtime, handle: handleOf(r) });
+        } catch (err) {
+          failed.set(r.id, err);
+        }
+      }),
+    );
+    return { records, targets, failed };
+  }
+
+  /**
+   * What the sweep saw, applied: a running session whose agent is gone becomes exited
+   * (with an event); one that could not be checked is shown as unreachable and left as
+   * it is. A record changed since the plan (killed, restored meanwhile) is not touched.
+   */
+  applySweep(plan: SweepPlan, checks: ReadonlyMap<string, SessionCheck>): SessionView[] {
+    return plan.records.map((record): SessionView => {
+      if (record.status !== 'running' || !record.runtime_handle) return record;
+      const failure = plan.failed.get(record.id);
       // A dead connection is not a dead session: report it, change nothing.
-      return { ...record, ...unreachableFrom(err) };
-    }
-    if (state === 'running') return record;
-    // Checked against the record as it is now: a kill or restore that ran meanwhile (the
-    // orchestrator sweeps while requests run) is newer than what this check saw.
-    const now = this.sessions.get(record.id);
-    if (!now || now.status !== 'running' || now.runtime_handle !== record.runtime_handle) return now ?? record;
-    this.sessions.update(record.id, { status: 'exited' });
-    this.events.append(record.id, 'exited', { observed: state === 'missing' ? 'runtime gone' : 'agent process exited' });
-    return this.get(record.id);
+      if (failure !== undefined) return { ...record, ...unreachableFrom(failure) };
+      const check = checks.get(record.id);
+      if (!check) return record;
+      if (!check.ok) return { ...record, ...withRetry(unreachableFrom(check.error), check.retryAt) };
+      const { state, exitCode } = check.status;
+      if (state === 'running') return record;
+      // Restored meanwhile (another runtime), or killed: what the sweep saw is not about it any more.
+      const current = this.sessions.get(record.id);
+      if (!current || current.runtime_handle !== record.runtime_handle) return current ?? record;
+      const exit = exitCode !== undefined ? { exit_code: exitCode } : {};
+      if (this.sessions.transition(record.id, 'running', { status: 'exited', ...exit })) {
+        this.events.append(record.id, 'exited', { observed: state === 'missing' ? 'runtime gone' : 'agent process exited', ...exit });
+      }
+      return this.get(record.id);
+    });
+  }
+
+  private async refresh(record: SessionRecord): Promise<SessionView> {
+    const plan = await this.planFor([record]);
+    return this.applySweep(plan, (await sweep(plan.targets)).checks)[0] ?? record;
   }
 
   async info(id: string): Promise<SessionView & { runtime_info: Record<string, string> }> {
-    const [view] = await this.withActivity([await this.refresh(this.get(id))]) as [SessionView];
+    const [view] = (await this.check([id])) as [SessionView];
     let runtimeInfo: Record<string, string> = {};
     if (view.runtime_handle && !view.unreachable && view.status !== 'killed') {
       const backend = await this.backendOf(view);
@@ -322,7 +376,7 @@ export class SessionManager {
         }, undos, interrupt);
       }
       interrupt.check();
-      this.sessions.update(id, { status: 'running', runtime_handle: JSON.stringify(handle) });
+      this.sessions.update(id, { status: 'running', runtime_handle: JSON.stringify(handle), exit_code: null });
       this.events.append(id, 'restored', resume ? { resumed: resume } : {});
       return this.get(id);
     } catch (err) {
@@ -354,11 +408,16 @@ export class SessionManager {
   }
 
   /**
-   * A spawn whose process died before it could roll back (killed -9, machine lost): free
-   * its slot, remove its workspace and its ennio-named branch, forget the record.
+   * A spawn whose process died before it could roll back (killed -9, machine lost): stop
+   * whatever agent it started, free its slot, remove its workspace and its ennio-named
+   * branch, forget the record. Its runtime handle was recorded only if the spawn got that
+   * far, so the runtime derives it from the session id (the agent may be running already
+   * although its spawn never returned).
    */
   private async dropStaleSpawn(s: SessionRecord): Promise<string> {
     const backend = await this.backendOf(s);
+    const handle = s.runtime_handle ? handleOf(s) : await backend.runtime.handleFor(s.id);
+    if (handle) await backend.runtime.destroy(handle);
     if (await exists(backend.host, s.workspace_path)) {
       await backend.workspaces.remove({ type: s.workspace_type, repoPath: s.repo_path, workspacePath: s.workspace_path });
     }

@@ -63,6 +63,13 @@ const COLUMNS = [
 ] as const satisfies readonly (keyof SessionRecord)[];
 const PATCHABLE = new Set<string>(COLUMNS.filter((c) => c !== 'id' && c !== 'created_at' && c !== 'updated_at'));
 
+/** The SET clause and its named parameters for a patch (updated_at always bumped). */
+function patchSql(patch: SessionPatch): { sets: string; params: Record<string, unknown> } {
+  const keys = Object.keys(patch).filter((k) => PATCHABLE.has(k) && patch[k as keyof SessionPatch] !== undefined);
+  const sets = [...keys.map((k) => `${k} = @${k}`), 'updated_at = @updated_at'].join(', ');
+  return { sets, params: { ...Object.fromEntries(keys.map((k) => [k, patch[k as keyof SessionPatch]])), updated_at: new Date().toISOString() } };
+}
+
 function complete(rec: NewSession): SessionRecord {
   const now = new Date().toISOString();
   return {
@@ -173,10 +180,8 @@ export class SessionRepo {
 
   /** Apply `patch`, bump updated_at, return the new record. Throws UNKNOWN_SESSION. */
   update(id: string, patch: SessionPatch): SessionRecord {
-    const keys = Object.keys(patch).filter((k) => PATCHABLE.has(k) && patch[k as keyof SessionPatch] !== undefined);
-    const sets = [...keys.map((k) => `${k} = @${k}`), 'updated_at = @updated_at'];
-    const params = { ...Object.fromEntries(keys.map((k) => [k, patch[k as keyof SessionPatch]])), id, updated_at: new Date().toISOString() };
-    const res = checked(id, () => this.db.prepare(`UPDATE sessions SET ${sets.join(', ')} WHERE id = @id`).run(params));
+    const { sets, params } = patchSql(patch);
+    const res = checked(id, () => this.db.prepare(`UPDATE sessions SET ${sets} WHERE id = @id`).run({ ...params, id }));
     const rec = res.changes === 0 ? undefined : this.get(id);
     if (!rec) throw new EnnioError('UNKNOWN_SESSION', `no session ${id} in the store`, { hint: 'list sessions with: ennio session ls' });
     return rec;
@@ -201,6 +206,15 @@ export class SessionRepo {
       )
       .run({ ...patch, agent_session_id: patch.agent_session_id ?? null, id, expected: expectedState });
     return res.changes > 0;
+  }
+
+  /**
+   * Apply `patch` only while the record still has status `from` (a sweep that saw the
+   * agent gone must not overwrite a kill or restore that happened meanwhile). True when applied.
+   */
+  transition(id: string, from: SessionStatus, patch: SessionPatch): boolean {
+    const { sets, params } = patchSql(patch);
+    return this.db.prepare(`UPDATE sessions SET ${sets} WHERE id = @id AND status = @from`).run({ ...params, id, from }).changes > 0;
   }
 
   /** True when a record was deleted. */

@@ -10,13 +10,13 @@ import { nodeConfig } from '../config/schema.js';
 import { EnnioError } from '../core/errors.js';
 import { attachArgv, attachOptions } from '../host/ssh/attach-argv.js';
 import type { SshHost } from '../host/ssh/ssh-host.js';
-import { deleteBranch } from '../ops/git-workspace.js';
+import { deleteBranch, ensureRepo } from '../ops/git-workspace.js';
 import { shellJoin } from '../ops/shell-quote.js';
 import * as tmux from '../ops/tmux.js';
 import { defaultNodeRegistry } from '../node/client/registry.js';
 import type { RemoteNode } from '../node/client/remote-node.js';
 import { TokenStore } from '../node/client/token-store.js';
-import type { Backend, LaunchSpec, Runtime, RuntimeHandle, ScreenTarget, WorkspaceProvider } from './types.js';
+import type { Backend, BatchSweeper, LaunchSpec, Runtime, RuntimeHandle, ScreenTarget, WorkspaceProvider } from './types.js';
 import { currentEnv } from '../core/request-env.js';
 
 /** The node settings of a project, with the schema's defaults and remote_dir's workspace root. */
@@ -42,8 +42,14 @@ export class NodeWorkspaces implements WorkspaceProvider {
     private readonly host: SshHost,
   ) {}
 
-  /** The daemon places workspaces at <root>/<project>/<session>; the ids come from that path. */
+  /**
+   * The daemon places workspaces at <root>/<project>/<session>; the ids come from that
+   * path. It only works from a repository that exists (it never clones into a place
+   * outside its workspace root), so a project's missing repository is cloned over SSH
+   * first — the same operation the tmux strategy runs.
+   */
   async create(spec: Parameters<WorkspaceProvider['create']>[0]): ReturnType<WorkspaceProvider['create']> {
+    if (spec.type === 'worktree') await ensureRepo(this.host, spec);
     const sessionId = posix.basename(spec.workspacePath);
     const projectId = posix.basename(posix.dirname(spec.workspacePath));
     const res = await this.node.createWorkspace({
@@ -84,16 +90,30 @@ function nodeTmuxServer(handle: RuntimeHandle): tmux.TmuxServer {
 
 export class NodeRuntime implements Runtime {
   readonly name = 'tmux';
+  /** One ListRuntimes call per node and sweep, whatever the number of sessions. */
+  readonly sweeper: BatchSweeper;
 
   constructor(
     private readonly node: RemoteNode,
     private readonly host: SshHost,
     private readonly ennioHome: string,
-  ) {}
+  ) {
+    this.sweeper = {
+      kind: 'batch',
+      label: node.label,
+      keyOf: () => node.label,
+      check: (handles) => node.runtimeStates(handles),
+    };
+  }
 
   create(spec: LaunchSpec): Promise<RuntimeHandle> {
     // The protocol's launch_command is a shell command line (run with sh -c).
     return this.node.createRuntime({ sessionId: spec.sessionId, name: spec.name, launchCommand: shellJoin(spec.command), env: spec.env, cwd: spec.cwd });
+  }
+
+  /** The daemon names the tmux session as asked (the session id), on its own tmux server. */
+  handleFor(sessionId: string): Promise<RuntimeHandle | undefined> {
+    return Promise.resolve({ id: sessionId, runtimeName: this.name, data: {} });
   }
 
   destroy(handle: RuntimeHandle): Promise<void> {

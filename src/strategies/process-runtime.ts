@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnnioError } from '../core/errors.js';
-import { sameProcessAlive, startTicks } from '../core/proc.js';
+import { pidsWithEnv, processGroup, sameProcessAlive, startTicks } from '../core/proc.js';
 import { tailLines, type Liveness } from '../ops/tmux.js';
 import type { LaunchSpec, Runtime, RuntimeHandle } from './types.js';
 import { currentEnv, definedEnv } from '../core/request-env.js';
@@ -18,10 +18,14 @@ export class ProcessRuntime implements Runtime {
 
   constructor(private readonly logDir: string) {}
 
+  private files(name: string): { log: string; exitFile: string } {
+    const log = join(this.logDir, `${name}.log`);
+    return { log, exitFile: `${log}.exit` };
+  }
+
   create(spec: LaunchSpec): Promise<RuntimeHandle> {
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
-    const log = join(this.logDir, `${spec.name}.log`);
-    const exitFile = `${log}.exit`;
+    const { log, exitFile } = this.files(spec.name);
     const fd = openSync(log, 'a', 0o600);
     try {
       const child = spawn('sh', ['-c', '"$@"; echo $? > "$ENNIO_EXIT_FILE"', 'ennio-process', ...spec.command], {
@@ -40,6 +44,19 @@ export class ProcessRuntime implements Runtime {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * The wrapper shell started for the session: the process-group leader whose environment
+   * names this session's exit file (every process of the agent inherits it; the leader is
+   * the one create() started, detached into its own group).
+   */
+  handleFor(sessionId: string): Promise<RuntimeHandle | undefined> {
+    const { log, exitFile } = this.files(sessionId);
+    const leader = pidsWithEnv('ENNIO_EXIT_FILE', exitFile).find((pid) => processGroup(pid) === pid);
+    const start = leader === undefined ? undefined : startTicks(leader);
+    if (leader === undefined || start === undefined) return Promise.resolve(undefined);
+    return Promise.resolve({ id: sessionId, runtimeName: this.name, data: { pid: String(leader), start, log, exitFile } });
   }
 
   private alive(handle: RuntimeHandle): boolean {

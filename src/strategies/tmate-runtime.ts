@@ -4,6 +4,7 @@
  * session by attaching to it. tmate 2.4 does not process a detached pane until its
  * server answers, so it cannot host the agent itself; a nested attach can be shared.
  */
+import { posix } from 'node:path';
 import type { z } from 'zod';
 import type { tmateConfig } from '../config/schema.js';
 import { EnnioError } from '../core/errors.js';
@@ -43,12 +44,22 @@ export class TmateRuntime extends TmuxRuntime {
     super(host, server, wrapAttach);
   }
 
+  /** Where the tmate server sharing session `name` has its socket (its config sits beside it). */
+  private async socketPathFor(name: string): Promise<string> {
+    return joinPath(await expandHome(this.host, this.tmateDir), `${name}.sock`);
+  }
+
+  override async handleFor(sessionId: string): Promise<RuntimeHandle | undefined> {
+    const handle = await super.handleFor(sessionId);
+    return handle && { ...handle, data: { ...handle.data, tmateSocket: await this.socketPathFor(sessionId) } };
+  }
+
   override async create(spec: LaunchSpec): Promise<RuntimeHandle> {
     const handle = await super.create(spec);
     try {
-      const dir = await expandHome(this.host, this.tmateDir);
+      const socketPath = await this.socketPathFor(spec.name);
+      const dir = posix.dirname(socketPath);
       await mkdirp(this.host, dir);
-      const socketPath = joinPath(dir, `${spec.name}.sock`);
       const configPath = joinPath(dir, `${spec.name}.conf`);
       await writeFileOn(this.host, configPath, tmateConfigText(this.settings));
       // tmate is a tmux 2.x fork: its pane command is one shell string, and TMUX must be unset to nest.

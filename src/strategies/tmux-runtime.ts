@@ -1,8 +1,11 @@
 import { EnnioError } from '../core/errors.js';
 import type { Host } from '../host/host.js';
 import * as tmux from '../ops/tmux.js';
-import type { LaunchSpec, Runtime, RuntimeHandle, ScreenTarget } from './types.js';
+import type { ProbeResult } from '../ops/host-probes.js';
+import type { HostProbeSweeper, LaunchSpec, Runtime, RuntimeHandle, RuntimeStatus, ScreenTarget } from './types.js';
 import { currentEnv } from '../core/request-env.js';
+import { ennioHome } from '../core/home.js';
+import { withEnvFile, writeEnvFile } from './caller-env.js';
 
 /** Where the handle keeps the tmux server, so any later process reaches the same one. */
 export function serverFromHandle(handle: RuntimeHandle): tmux.TmuxServer {
@@ -21,6 +24,44 @@ export function handleData(server: tmux.TmuxServer): Record<string, string> {
   return data;
 }
 
+/** Names a tmux server within its host: sessions with equal keys share one `list-panes -a`. */
+export function tmuxProbeKey(server: tmux.TmuxServer): string {
+  const program = server.program ?? 'tmux';
+  if (server.socketPath) return `${program}:S:${server.socketPath}`;
+  return `${program}:L:${server.socket ?? 'default'}`;
+}
+
+/** A session's status from the panes of its server. */
+export function statusFromPanes(panes: ReadonlyMap<string, tmux.PaneState>, name: string): RuntimeStatus {
+  const pane = panes.get(name);
+  if (!pane) return { state: 'missing' };
+  return {
+    state: pane.dead ? 'exited' : 'running',
+    ...(pane.dead && pane.exitStatus !== undefined ? { exitCode: pane.exitStatus } : {}),
+    ...(pane.currentCommand ? { currentCommand: pane.currentCommand } : {}),
+    ...(pane.activityAt !== undefined ? { activityAt: pane.activityAt } : {}),
+  };
+}
+
+/** Sweeps tmux sessions on `host`: one `list-panes -a` per tmux server answers for all of them. */
+export function tmuxSweeper(host: Host): HostProbeSweeper {
+  // Every session of a server reads the same result: parse it once, not once per session.
+  const parsed = new WeakMap<ProbeResult, Map<string, tmux.PaneState>>();
+  return {
+    kind: 'host-probe',
+    host,
+    probeFor(handle) {
+      const server = serverFromHandle(handle);
+      return { key: tmuxProbeKey(server), argv: tmux.listPanesArgv(server) };
+    },
+    statusOf(handle, result) {
+      let panes = parsed.get(result);
+      if (!panes) parsed.set(result, (panes = tmux.panesFromResult(result, host.label, serverFromHandle(handle))));
+      return statusFromPanes(panes, handle.id);
+    },
+  };
+}
+
 /** tmux server for new sessions: ENNIO_TMUX_SOCKET isolates tests and demos (`tmux -L`). */
 export function defaultTmuxServer(): tmux.TmuxServer {
   const socket = currentEnv()['ENNIO_TMUX_SOCKET'];
@@ -33,22 +74,39 @@ export function defaultTmuxServer(): tmux.TmuxServer {
  */
 export class TmuxRuntime implements Runtime {
   readonly name: string = 'tmux';
+  readonly sweeper: HostProbeSweeper;
 
   constructor(
     protected readonly host: Host,
     protected readonly server: tmux.TmuxServer = defaultTmuxServer(),
     /** Builds the interactive attach command for this host (local: tmux attach; remote: ssh -t …). */
     private readonly wrapAttach: (remoteArgv: string[]) => Promise<string[]> = (argv) => Promise.resolve(argv),
-  ) {}
+  ) {
+    // tmate and remote_control keep the agent in an ordinary tmux session: the same sweep.
+    this.sweeper = tmuxSweeper(host);
+  }
 
   async create(spec: LaunchSpec): Promise<RuntimeHandle> {
-    await tmux.createSession(this.host, this.server, {
-      name: spec.name,
-      cwd: spec.cwd,
-      env: spec.env,
-      command: spec.command,
-    });
+    // Locally the agent gets the requesting shell's environment, not the tmux server's
+    // (remotely it is the login environment of the host, plus spec.env).
+    const envFile = this.host.isRemote ? undefined : writeEnvFile(ennioHome(currentEnv()), { ...currentEnv(), ...spec.env });
+    try {
+      await tmux.createSession(this.host, this.server, {
+        name: spec.name,
+        cwd: spec.cwd,
+        env: spec.env,
+        command: envFile ? withEnvFile(spec.command, envFile.path) : spec.command,
+      });
+    } catch (err) {
+      envFile?.remove();
+      throw err;
+    }
     return { id: spec.name, runtimeName: this.name, data: handleData(this.server) };
+  }
+
+  /** tmux session names are the session ids, on this runtime's server. */
+  handleFor(sessionId: string): Promise<RuntimeHandle | undefined> {
+    return Promise.resolve({ id: sessionId, runtimeName: this.name, data: handleData(this.server) });
   }
 
   destroy(handle: RuntimeHandle): Promise<void> {

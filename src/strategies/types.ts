@@ -5,6 +5,7 @@
  * the node backend sends the same requests to ennio-node over gRPC.
  */
 import type { Host } from '../host/host.js';
+import type { HostProbe, ProbeResult } from '../ops/host-probes.js';
 import type { Liveness, TmuxServer } from '../ops/tmux.js';
 import type { WorkspaceResult, WorkspaceSpec } from '../ops/git-workspace.js';
 
@@ -34,6 +35,13 @@ export interface Runtime {
   /** False for runtimes with no input channel (process): send is refused whatever the state. */
   readonly acceptsMessages?: boolean;
   create(spec: LaunchSpec): Promise<RuntimeHandle>;
+  /**
+   * The handle of whatever `create` started for the session `sessionId` (spawns name the
+   * runtime after the session id), found without a recorded handle: a spawner killed -9
+   * between starting the agent and recording its handle leaves only the id behind, and
+   * `session cleanup` must still stop that agent. Undefined when nothing of it can exist.
+   */
+  handleFor(sessionId: string): Promise<RuntimeHandle | undefined>;
   /** Stop the agent; a runtime that is already gone is not an error. */
   destroy(handle: RuntimeHandle): Promise<void>;
   /** Type the message and submit it. */
@@ -42,6 +50,11 @@ export interface Runtime {
   output(handle: RuntimeHandle, lines: number): Promise<string>;
   /** Checked against the real process/pane, never assumed. */
   liveness(handle: RuntimeHandle): Promise<Liveness>;
+  /**
+   * How a sweep checks many sessions of this runtime at once (src/lifecycle/sweep.ts).
+   * Without one, a sweep asks `liveness` per session.
+   */
+  readonly sweeper?: RuntimeSweeper;
   /** Extra facts for `session info` (share URLs, remote-control URL…). */
   info?(handle: RuntimeHandle): Promise<Record<string, string>>;
   /** argv of an interactive command (run with inherited stdio) that attaches to the session. */
@@ -56,6 +69,46 @@ export interface ScreenTarget {
   server: TmuxServer;
   session: string;
 }
+
+/** What a sweep learns about one session. */
+export interface RuntimeStatus {
+  state: Liveness;
+  /** The agent's exit status, when it exited and the runtime kept it. */
+  exitCode?: number;
+  /** The program in the foreground (e.g. `node`), when the runtime says. */
+  currentCommand?: string;
+  /** Last output activity (ms since epoch), when the runtime says. */
+  activityAt?: number;
+}
+
+/**
+ * Sessions checked by commands on their host: every session whose probe has the same key
+ * (one tmux server) shares one probe, and all probes of a host run as ONE command
+ * (src/ops/host-probes.ts), together with probes other features register for that host.
+ */
+export interface HostProbeSweeper {
+  readonly kind: 'host-probe';
+  readonly host: Host;
+  probeFor(handle: RuntimeHandle): HostProbe;
+  /** The session's status from its probe's result; throws when the probe failed. */
+  statusOf(handle: RuntimeHandle, result: ProbeResult): RuntimeStatus;
+}
+
+/** Sessions checked by one batched call per `key` (one ennio-node: ListRuntimes). */
+export interface BatchSweeper {
+  readonly kind: 'batch';
+  /** Sessions with the same key go into one call; also names the endpoint for reconnect backoff. */
+  keyOf(handle: RuntimeHandle): string;
+  /** A label for messages and `server status` (e.g. the node's host). */
+  readonly label: string;
+  /**
+   * The status of each handle by handle id, or why that one could not be checked; rejects
+   * when the endpoint could not be asked at all.
+   */
+  check(handles: readonly RuntimeHandle[]): Promise<Map<string, RuntimeStatus | Error>>;
+}
+
+export type RuntimeSweeper = HostProbeSweeper | BatchSweeper;
 
 export interface WorkspaceProvider {
   create(spec: WorkspaceSpec): Promise<WorkspaceResult>;

@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -14,6 +14,11 @@ export const CLI = join(ROOT, 'dist/cli.js');
 export const DEMO_AGENT = join(ROOT, 'dist/demo-agent.cjs');
 /** Whether this run drives the CLI through the orchestrator (see vitest.config.ts). */
 export const SERVER_MODE = process.env['ENNIO_TEST_SERVER'] === '1';
+
+/** The pid of the orchestrator serving a world's ENNIO_HOME (server mode), from its server.json. */
+export function orchestratorPid(home: string): number {
+  return (JSON.parse(readFileSync(join(home, 'server.json'), 'utf8')) as { pid: number }).pid;
+}
 
 export interface RunResult {
   code: number;
@@ -117,7 +122,7 @@ export function demoProject(extra = '', name = 'app'): string {
 }
 
 /** Poll until `check` returns a value (no timing assertions: a generous cap only). */
-export async function waitFor<T>(check: () => T | undefined | false, what: string, limitMs = 20_000): Promise<T> {
+export async function waitFor<T>(check: () => T | undefined | false, what: string, limitMs = 30_000): Promise<T> {
   const deadline = Date.now() + limitMs;
   for (;;) {
     const value = check();

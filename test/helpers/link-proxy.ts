@@ -24,6 +24,13 @@ export interface LinkProxy {
   cut(): void;
   /** Forward again; `stale: 'silent'` keeps connections made before the cut silent forever. */
   restore(options?: { stale?: 'resume' | 'silent' }): void;
+  /**
+   * Host down: drop every connection, and from now on close each new one at once (a
+   * refused connection, counted in `accepted`) until admit().
+   */
+  refuse(): void;
+  /** Forward new connections again after refuse(). */
+  admit(): void;
   /** Connections accepted so far. */
   readonly accepted: number;
   close(): Promise<void>;
@@ -32,6 +39,7 @@ export interface LinkProxy {
 export async function startLinkProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<LinkProxy> {
   const pairs = new Set<Pair>();
   let isCut = false;
+  let refusing = false;
   let accepted = 0;
 
   const hold = (p: Pair): void => {
@@ -46,6 +54,10 @@ export async function startLinkProxy(targetPort: number, targetHost = '127.0.0.1
 
   const server = createServer((client) => {
     accepted += 1;
+    if (refusing) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(targetPort, targetHost);
     const pair: Pair = { client, upstream, stale: false, silenced: false };
     pairs.add(pair);
@@ -81,6 +93,16 @@ export async function startLinkProxy(targetPort: number, targetHost = '127.0.0.1
         p.stale = true;
         hold(p);
       }
+    },
+    refuse() {
+      refusing = true;
+      for (const p of pairs) {
+        p.client.destroy();
+        p.upstream.destroy();
+      }
+    },
+    admit() {
+      refusing = false;
     },
     restore(options = {}) {
       isCut = false;

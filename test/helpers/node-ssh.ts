@@ -176,7 +176,8 @@ export async function traceExecs(pid: number, logFile: string): Promise<ExecTrac
     }
     return readFileSync(logFile, 'utf8');
   };
-  for (let i = 0; i < 200 && tracerPid(pid) !== strace.pid; i++) {
+  // Attaching is quick; the bound is for a busy machine.
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline && tracerPid(pid) !== strace.pid; ) {
     if (strace.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 25));
   }

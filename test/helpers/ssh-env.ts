@@ -2,8 +2,8 @@
  * More real things for SSH tests: an ssh-agent, a throwaway local user for password
  * auth, and a ResolvedSshTarget for a test sshd. Each start has its stop.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +33,20 @@ export interface TestAgent {
   stop(): Promise<void>;
 }
 
-/** A real ssh-agent holding `keys` (paths of unencrypted private keys). */
+/** How long a busy machine may take to start an ssh-agent (a bound, not an expectation). */
+const AGENT_START_LIMIT_MS = 30_000;
+
+/** `ssh-add -l` against the agent: 0 = keys listed, 1 = it answers and holds none, 2 = no agent answers. */
+function listAgent(socket: string): { status: number | null; stdout: string } {
+  const r = spawnSync('ssh-add', ['-l'], { env: { ...process.env, SSH_AUTH_SOCK: socket }, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout };
+}
+
+/**
+ * A real ssh-agent holding `keys` (paths of unencrypted private keys), returned once it
+ * answers and lists exactly those keys. Its socket file appears at bind(), before the
+ * agent accepts connections: readiness is an `ssh-add -l` that gets an answer.
+ */
 export async function startAgent(keys: string[]): Promise<TestAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'ennio-agent-'));
   const socket = join(dir, 'agent.sock');
@@ -43,9 +56,16 @@ export async function startAgent(keys: string[]): Promise<TestAgent> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < 200 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 10));
-    if (!existsSync(socket)) throw new Error('ssh-agent did not create its socket');
+    const deadline = Date.now() + AGENT_START_LIMIT_MS;
+    for (let listed = listAgent(socket); listed.status !== 0 && listed.status !== 1; listed = listAgent(socket)) {
+      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`ssh-agent exited (${proc.exitCode ?? proc.signalCode}) before answering`);
+      if (Date.now() > deadline) throw new Error(`ssh-agent did not answer on ${socket} within ${AGENT_START_LIMIT_MS} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     for (const key of keys) execFileSync('ssh-add', ['-q', key], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+    const held = listAgent(socket);
+    const count = held.status === 0 ? held.stdout.split('\n').filter(Boolean).length : 0;
+    if (count !== keys.length) throw new Error(`ssh-agent holds ${count} keys, expected ${keys.length}`);
     return { socket, stop };
   } catch (err) {
     await stop();

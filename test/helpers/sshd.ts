@@ -157,9 +157,13 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   }
 }
 
-/** Resolves true once the port answers with an SSH banner, false if sshd exited. */
+/** How long a busy machine may take to start sshd (a bound, not an expectation). */
+const SSHD_START_LIMIT_MS = 30_000;
+
+/** Resolves true once the port answers with an SSH banner, false if sshd exited (or never answered). */
 async function waitForBanner(port: number, proc: ChildProcess): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
+  const deadline = Date.now() + SSHD_START_LIMIT_MS;
+  while (Date.now() < deadline) {
     if (proc.exitCode !== null || proc.signalCode !== null) return false;
     const ok = await new Promise<boolean>((resolve) => {
       const sock = connect(port, '127.0.0.1');
@@ -168,6 +172,7 @@ async function waitForBanner(port: number, proc: ChildProcess): Promise<boolean>
         resolve(d.toString('latin1').startsWith('SSH-'));
       });
       sock.once('error', () => resolve(false));
+      sock.once('close', () => resolve(false)); // closed before a banner (no-op after one)
     });
     if (ok) return true;
     await new Promise((r) => setTimeout(r, 25));

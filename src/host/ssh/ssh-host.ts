@@ -46,6 +46,8 @@ export class SshHost implements Host {
   private readonly pool: ChannelPool;
   private home: Promise<string> | undefined;
   private closed = false;
+  /** Commands run on the host so far (what sweeps and benchmarks count: one per host per sweep). */
+  commandCount = 0;
 
   constructor(
     readonly target: ResolvedSshTarget,
@@ -74,6 +76,7 @@ export class SshHost implements Host {
   exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0) return Promise.reject(new EnnioError('INVALID_ARGUMENT', 'exec: empty argv'));
     const what = describeArgv(argv);
+    this.commandCount += 1;
     return this.pool.run(
       {
         argv,

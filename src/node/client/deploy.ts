@@ -172,12 +172,28 @@ export async function startRemote(t: DeployTarget, program: Program, token: stri
   return { pid: Number(kv.get('pid')), token: used };
 }
 
-/** Try to take the deploy lock once; `holder` names who has it when we did not get it. */
-export async function tryLock(t: DeployTarget, owner: string, staleSecs: number): Promise<{ locked: boolean; holder: string; broke?: string }> {
+export interface LockAttempt {
+  locked: boolean;
+  /** The lock's content when we did not get it (see LOCK). */
+  holder: string;
+  /** Whether the holder's process is alive; undefined when it cannot be checked. */
+  holderAlive?: boolean;
+  /** The content of a lock we broke to get it (its holder was gone, or it was stale). */
+  broke?: string;
+}
+
+/** Try to take the deploy lock once. */
+export async function tryLock(t: DeployTarget, owner: string, staleSecs: number): Promise<LockAttempt> {
   const res = await execChecked(t.host, sh(LOCK, t.remoteDir, String(t.port), owner, String(staleSecs)), { timeoutMs: EXEC_TIMEOUT_MS });
   const kv = parseKeyValues(res.stdout);
   const broke = kv.get('broke');
-  return { locked: kv.get('lock') === '1', holder: kv.get('holder') ?? '', ...(broke ? { broke } : {}) };
+  const alive = kv.get('alive');
+  return {
+    locked: kv.get('lock') === '1',
+    holder: kv.get('holder') ?? '',
+    ...(alive === '1' || alive === '0' ? { holderAlive: alive === '1' } : {}),
+    ...(broke ? { broke } : {}),
+  };
 }
 
 export async function unlock(t: DeployTarget, owner: string): Promise<void> {

@@ -3,12 +3,13 @@
  * into an EnnioError (see errors.ts). It knows nothing about deploying or SSH; RemoteNode
  * (remote-node.ts) adds health checks, re-deploys and retries on top.
  */
-import { createClient, type CallOptions, type Client } from '@connectrpc/connect';
+import { Code, ConnectError, createClient, type CallOptions, type Client } from '@connectrpc/connect';
 import { EnnioNode, type HeartbeatResponse, type ProtoRuntimeHandle } from '../gen/ennio_node_pb.js';
-import type { RuntimeHandle } from '../../strategies/types.js';
+import type { RuntimeHandle, RuntimeStatus } from '../../strategies/types.js';
 import type { Liveness } from '../../ops/tmux.js';
 import { EnnioError } from '../../core/errors.js';
 import { fromRpcError } from './errors.js';
+import { statusFromProto } from './list-runtimes.js';
 import { TunnelTransport, type Dial } from './transport.js';
 
 export interface HeartbeatInfo {
@@ -47,6 +48,9 @@ export interface CreateRuntimeInput {
   env: Record<string, string>;
   cwd: string;
 }
+
+/** Handles per ListRuntimes call (the daemon's limit is 10 000). */
+const LIST_CHUNK = 5000;
 
 /** Deadlines: quick calls fail fast on a hung tunnel; clones may take minutes. */
 export const TIMEOUTS = { quick: 30_000, heartbeat: 5_000, workspace: 15 * 60_000 } as const;
@@ -162,6 +166,27 @@ export class NodeClient {
     const res = await this.rpc('IsAlive', (o) => this.raw.isAlive({ handle: toProtoHandle(handle) }, o));
     if (res.state === 'running' || res.state === 'exited' || res.state === 'missing') return res.state;
     return res.alive ? 'running' : 'missing';
+  }
+
+  /**
+   * The status of many runtimes in one call (by handle id); undefined when the daemon is
+   * older than ListRuntimes (UNIMPLEMENTED), so the caller can fall back to IsAlive.
+   */
+  async listRuntimes(handles: readonly RuntimeHandle[]): Promise<Map<string, RuntimeStatus | Error> | undefined> {
+    const out = new Map<string, RuntimeStatus | Error>();
+    // The daemon takes at most 10 000 handles per call (list-runtimes.ts MAX_HANDLES).
+    for (let from = 0; from < handles.length; from += LIST_CHUNK) {
+      const chunk = handles.slice(from, from + LIST_CHUNK);
+      let res;
+      try {
+        res = await this.rpc('ListRuntimes', (o) => this.raw.listRuntimes({ handles: chunk.map(toProtoHandle) }, o));
+      } catch (err) {
+        if (err instanceof EnnioError && err.cause instanceof ConnectError && err.cause.code === Code.Unimplemented) return undefined;
+        throw err;
+      }
+      for (const entry of res.runtimes) out.set(entry.id, statusFromProto(entry, this.label));
+    }
+    return out;
   }
 
   async shutdown(graceful: boolean): Promise<boolean> {

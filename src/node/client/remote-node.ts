@@ -28,11 +28,12 @@ import type { NodeConfig } from '../../config/schema.js';
 import { EnnioError, isEnnioError, type ErrorCode } from '../../core/errors.js';
 import { VERSION } from '../../core/version.js';
 import type { Liveness } from '../../ops/tmux.js';
-import type { RuntimeHandle } from '../../strategies/types.js';
+import type { RuntimeHandle, RuntimeStatus } from '../../strategies/types.js';
 import { findBundle } from './bundle.js';
 import { withDeployLock } from './deploy-lock.js';
 import { daemonAlive, ensureProgram, logTail, probe, signalDaemon, startRemote, type DeployTarget, type TunnelHost } from './deploy.js';
 import { ForeignListenerError, guardedDial } from './listener-guard.js';
+import { runtimeStates } from './list-runtimes.js';
 import { NodeClient, type CreateRuntimeInput, type CreateWorkspaceInput, type HeartbeatInfo } from './node-client.js';
 import { TokenStore, generateToken } from './token-store.js';
 
@@ -76,7 +77,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const START_LIMIT_MS = 15_000;
 const STOP_LIMIT_MS = 10_000;
 const POLL_MS = 50;
-/** A deploy lock older than this is a leftover of an orchestrator that died mid-deploy. */
 
 export class RemoteNode {
   readonly client: NodeClient;
@@ -88,6 +88,8 @@ export class RemoteNode {
   private token: string | undefined;
   private verified = false;
   private ensuring: Promise<HeartbeatInfo> | undefined;
+  /** The build of a daemon that answered UNIMPLEMENTED to ListRuntimes. */
+  private listUnsupportedBuild: string | undefined;
   /** With ennio_binary_path: we uploaded our bundle because the binary was missing. */
   private uploadedInstead = false;
   /** Build ids of a configured binary whose version mismatch was already reported. */
@@ -180,7 +182,7 @@ export class RemoteNode {
     if (first.kind === 'ok' && first.hb.healthy && this.keepWithoutLook(first.hb)) return first.hb;
     // Anything else may change the remote: decide again under the lock, since another
     // orchestrator may be doing the same right now (or has just done it).
-    return withDeployLock(this.target, { label: this.label, log: this.log, warn: this.warn }, () => this.converge());
+    return withDeployLock(this.target, { label: this.label, warn: this.warn }, () => this.converge());
   }
 
   private async converge(): Promise<HeartbeatInfo> {
@@ -386,6 +388,30 @@ export class RemoteNode {
   }
   liveness(handle: RuntimeHandle): Promise<Liveness> {
     return this.call(() => this.client.liveness(handle), true);
+  }
+
+  /**
+   * The status of many runtimes: one ListRuntimes call, or IsAlive per runtime when the
+   * daemon predates it (remembered per daemon build, so an old daemon is not asked again).
+   */
+  runtimeStates(handles: readonly RuntimeHandle[]): Promise<Map<string, RuntimeStatus | Error>> {
+    return this.call(
+      () =>
+        runtimeStates(
+          {
+            listRuntimes: async (hs) => {
+              const build = this.lastHeartbeat?.buildId;
+              if (build !== undefined && build === this.listUnsupportedBuild) return undefined;
+              const res = await this.client.listRuntimes(hs);
+              if (res === undefined) this.listUnsupportedBuild = build;
+              return res;
+            },
+            liveness: (h) => this.client.liveness(h),
+          },
+          handles,
+        ),
+      true,
+    );
   }
 
   /** Heartbeat without deploying anything (for `ennio node status|list`). */

@@ -97,31 +97,70 @@ export const START = [
 ].join('\n');
 
 /**
+ * Shell functions that name a process so that pid reuse is noticed: "<pid>.<start time>"
+ * (field 22 of /proc/<pid>/stat, clock ticks since boot). `proc_start P` prints the start
+ * time of a live process P (nothing for a missing or zombie one); `connection_holder`
+ * prints "<pid>.<start>" of the sshd process serving the SSH connection this script runs
+ * on (the first ancestor whose comm is sshd…), or nothing without /proc. That process
+ * lives exactly as long as the deployer's connection: an ennio killed mid-deploy closes
+ * its socket and sshd exits at once.
+ */
+const PROC_FUNCTIONS = [
+  // The comm field (2) may contain spaces and parentheses: fields count from after its last ") ".
+  'proc_field() { s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0; k=$2; s=${s##*) }; set -f; set -- $s; set +f; [ $# -gt "$k" ] || return 0; shift "$k"; printf %s "$1"; }',
+  'proc_start() { case $(proc_field "$1" 0) in ""|Z|X) return 0;; esac; proc_field "$1" 19; }',
+  'connection_holder() {',
+  '  [ -r /proc/self/stat ] || return 0',
+  '  p=$PPID; n=0',
+  '  while [ "$n" -lt 32 ] && [ -n "$p" ] && [ "$p" -gt 1 ]; do',
+  '    case $(cat "/proc/$p/comm" 2>/dev/null) in sshd*) printf %s.%s "$p" "$(proc_start "$p")"; return 0;; esac',
+  '    p=$(proc_field "$p" 1); n=$((n + 1))',
+  '  done',
+  '}',
+].join('\n');
+
+/**
  * The deploy lock, so two orchestrators never probe→upload→start at the same time:
  * $1 remote dir, $2 port, $3 owner id (random, no dots), $4 seconds after which a lock
- * is stale (its holder died mid-deploy). The lock is a symlink "deploy-<port>.lock" →
- * "<owner>.<epoch seconds>": creating a symlink is atomic and fails when it exists, and
- * it carries owner and time in one object (no half-written lock to misread). Prints
- * lock=1 (ours now) or lock=0 with holder=…; a stale lock is broken (broke=…).
- * Breaking re-checks that the lock is still the stale one just before removing it; two
- * orchestrators breaking the same stale lock in the same instant is the one window left.
+ * whose holder cannot be checked is stale. The lock is a symlink "deploy-<port>.lock" →
+ * "<owner>.<epoch seconds>.<holder pid>.<holder start time>.<hostname>" (the holder is
+ * the sshd process of the deployer's SSH connection, see PROC_FUNCTIONS): creating a
+ * symlink is atomic and fails when it exists, and it carries everything in one object
+ * (no half-written lock to misread). Prints lock=1 (ours now), or lock=0 with holder=…
+ * and alive=1|0|? (? = cannot be checked from here: no /proc, another hostname, a lock
+ * without holder).
+ *
+ * A lock whose holder is gone (no such process, or the pid now belongs to a process that
+ * started at another time) is broken at once; a live holder is waited for however long
+ * it takes; an unverifiable one is broken after $4 seconds. Breaking re-checks that the
+ * lock is still the one judged just before removing it (broke=…); two orchestrators
+ * breaking the same lock in the same instant is the one window left.
  */
 export const LOCK = [
   'set -u',
   EXPAND_DIR,
+  PROC_FUNCTIONS,
   'umask 077',
   'mkdir -p "$dir"',
-  'lock=$dir/deploy-$2.lock; me=$3; stale=$4; now=$(date +%s)',
-  'if ln -s "$me.$now" "$lock" 2>/dev/null; then echo lock=1; exit 0; fi',
+  'lock=$dir/deploy-$2.lock; me=$3; stale=$4; now=$(date +%s); host=$(uname -n)',
+  'holder=$(connection_holder)',
+  'mine=$me.$now; if [ -n "$holder" ]; then mine=$mine.$holder.$host; fi',
+  'if ln -s "$mine" "$lock" 2>/dev/null; then echo lock=1; exit 0; fi',
   'held=$(readlink "$lock" 2>/dev/null || true)',
-  'since=${held##*.}',
+  'IFS=. read -r _owner since hpid hstart hhost <<EOF',
+  '$held',
+  'EOF',
   'case $since in ""|*[!0-9]*) since=$now;; esac',
-  'if [ $((now - since)) -gt "$stale" ] && [ "$(readlink "$lock" 2>/dev/null || true)" = "$held" ]; then',
+  'alive="?"',
+  'case $hpid in ""|*[!0-9]*) ;; *) if [ "$hhost" = "$host" ] && [ -r /proc/self/stat ]; then',
+  '  if [ -n "$hstart" ] && [ "$(proc_start "$hpid")" = "$hstart" ]; then alive=1; else alive=0; fi',
+  'fi;; esac',
+  'if { [ "$alive" = 0 ] || { [ "$alive" = "?" ] && [ $((now - since)) -gt "$stale" ]; }; } && [ "$(readlink "$lock" 2>/dev/null || true)" = "$held" ]; then',
   '  rm -f "$lock"',
-  '  if ln -s "$me.$now" "$lock" 2>/dev/null; then printf "lock=1\\nbroke=%s\\n" "$held"; exit 0; fi',
-  '  held=$(readlink "$lock" 2>/dev/null || true)',
+  '  if ln -s "$mine" "$lock" 2>/dev/null; then printf "lock=1\\nbroke=%s\\n" "$held"; exit 0; fi',
+  '  held=$(readlink "$lock" 2>/dev/null || true); alive="?"',
   'fi',
-  'printf "lock=0\\nholder=%s\\n" "$held"',
+  'printf "lock=0\\nholder=%s\\nalive=%s\\n" "$held" "$alive"',
 ].join('\n');
 
 /** $1 remote dir, $2 port, $3 owner id: release the deploy lock if it is still ours. */

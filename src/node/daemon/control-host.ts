@@ -12,6 +12,7 @@
  * succeeded (so the daemon never starts a tmux server of its own just to be fast).
  */
 import type { ExecOptions, ExecResult, Host } from '../../host/host.js';
+import { removeUnusedControlSession, replaceStaleControlSession } from './control-session.js';
 import { ControlClient, ControlGone } from './tmux-control.js';
 
 /** Commands whose output and effect are the same in control mode. */
@@ -56,7 +57,10 @@ export function controlPlan(argv: readonly string[], options: ExecOptions = {}):
 export class ControlModeHost implements Host {
   readonly label: string;
   readonly isRemote = false;
-  private readonly clients = new Map<string, ControlClient>();
+  private readonly clients = new Map<string, { client: ControlClient; base: string[] }>();
+  /** Clients being started (a leftover control session is replaced first). */
+  private readonly starting = new Map<string, Promise<void>>();
+  private closed = false;
 
   constructor(private readonly local: Host) {
     this.label = local.label;
@@ -66,7 +70,7 @@ export class ControlModeHost implements Host {
     const plan = controlPlan(argv, options);
     if (plan === undefined) return this.local.exec(argv, options);
     const key = plan.base.join(' ');
-    const client = this.clients.get(key);
+    const client = this.clients.get(key)?.client;
     if (client?.usable) {
       try {
         await client.ready;
@@ -77,25 +81,49 @@ export class ControlModeHost implements Host {
       }
     }
     const res = await this.local.exec(argv, options);
-    if (res.code === 0 && !this.clients.get(key)?.usable) this.start(key, plan.base);
+    if (res.code === 0 && !this.clients.get(key)?.client.usable && !this.starting.has(key) && !this.closed) {
+      const started = this.start(key, plan.base).finally(() => this.starting.delete(key));
+      this.starting.set(key, started);
+    }
     return res;
   }
 
-  private start(key: string, base: string[]): void {
+  /**
+   * Attach a control client to this tmux server (commands keep being spawned meanwhile).
+   * Any failure here only means the fast path stays off: every command still runs.
+   */
+  private async start(key: string, base: string[]): Promise<void> {
+    let serverStays: boolean;
+    try {
+      serverStays = await replaceStaleControlSession(this.local, base);
+    } catch {
+      serverStays = true; // could not look: attach to whatever is there (-A)
+    }
+    if (!serverStays || this.closed) return;
     const client = new ControlClient(base, (gone) => {
-      if (this.clients.get(key) === gone) this.clients.delete(key);
+      if (this.clients.get(key)?.client === gone) this.clients.delete(key);
     });
     client.ready.catch(() => {}); // a failed start just means: keep spawning
-    this.clients.set(key, client);
+    this.clients.set(key, { client, base });
   }
 
   homeDir(): Promise<string> {
     return this.local.homeDir();
   }
 
+  /** Detach every control client and remove the control sessions no other daemon uses. */
   async close(): Promise<void> {
-    await Promise.all([...this.clients.values()].map((c) => c.close()));
+    this.closed = true;
+    await Promise.all(this.starting.values());
+    const entries = [...this.clients.values()];
     this.clients.clear();
+    await Promise.all(
+      entries.map(async ({ client, base }) => {
+        const pid = client.pid;
+        await client.close();
+        await removeUnusedControlSession(this.local, base, pid);
+      }),
+    );
     await this.local.close();
   }
 }

@@ -80,7 +80,8 @@ async function run(opts: DaemonOptions, log: Logger, token: string | undefined):
   // The SSH session that started us may hang up; we are meant to outlive it.
   process.on('SIGHUP', () => log.info('SIGHUP ignored'));
   const reason = await server.stopped;
-  await ctx.host.close(); // detach tmux control clients; tmux and its sessions keep running
+  // Detach tmux control clients and remove the control session; tmux and the agents' sessions keep running.
+  await ctx.host.close().catch((err: unknown) => log.warn('could not remove the tmux control session', { error: err instanceof Error ? err.message : String(err) }));
   log.info('stopped', { reason });
   log.close();
   process.exit(0);

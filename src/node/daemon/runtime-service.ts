@@ -22,7 +22,8 @@ import { expandHome } from '../../ops/fs.js';
 import * as tmux from '../../ops/tmux.js';
 import type { ServiceContext } from './context.js';
 import { rpcError } from './errors.js';
-import { assertSafeId } from './paths.js';
+import { assertSafeId, resolveConfinedPath } from './paths.js';
+import { isRepositoryRoot } from '../../ops/git-workspace.js';
 import { CONTROL_SESSION } from './tmux-control.js';
 
 export const RUNTIME_NAME = 'tmux';
@@ -75,8 +76,9 @@ async function explainFailure(ctx: ServiceContext, t: Target, err: unknown): Pro
 async function directory(ctx: ServiceContext, raw: string): Promise<string> {
   if (raw === '') throw invalid('cwd is required');
   if (/[\x00-\x1f\x7f]/.test(raw)) throw invalid('cwd contains control characters');
-  const cwd = await expandHome(ctx.host, raw);
-  if (!posix.isAbsolute(cwd)) throw invalid(`cwd ${JSON.stringify(raw)} must be absolute (or start with ~/)`);
+  const expanded = await expandHome(ctx.host, raw);
+  if (!posix.isAbsolute(expanded)) throw invalid(`cwd ${JSON.stringify(raw)} must be absolute (or start with ~/)`);
+  const cwd = await resolveConfinedPath(ctx.workspaceRoot, 'cwd', expanded, (real) => isRepositoryRoot(ctx.host, real));
   let isDir: boolean;
   try {
     isDir = (await stat(cwd)).isDirectory();

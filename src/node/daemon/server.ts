@@ -20,7 +20,7 @@ import { IdleTracker } from './idle.js';
 import type { Logger } from './log.js';
 
 /** Read-only calls are frequent (status polling) and logged only when they fail. */
-const QUIET = new Set(['GetOutput', 'IsAlive', 'Heartbeat']);
+const QUIET = new Set(['GetOutput', 'IsAlive', 'Heartbeat', 'ListRuntimes']);
 /** How long a non-graceful shutdown lets open streams finish before exiting anyway. */
 const FORCE_AFTER_MS = 1000;
 /** How long open HTTP/2 sessions get to close after the last call ended. */

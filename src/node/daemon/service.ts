@@ -10,6 +10,7 @@ import type { ServiceContext } from './context.js';
 import { CONTROL_SESSION } from './tmux-control.js';
 import { createRuntimeRpc, destroyRuntimeRpc, getOutputRpc, isAliveRpc, sendMessageRpc } from './runtime-service.js';
 import { createWorkspaceRpc, destroyWorkspaceRpc } from './workspace-service.js';
+import { listRuntimesRpc } from './list-runtimes.js';
 
 export function ennioNodeService(ctx: ServiceContext): ServiceImpl<typeof EnnioNode> {
   return {
@@ -20,6 +21,7 @@ export function ennioNodeService(ctx: ServiceContext): ServiceImpl<typeof EnnioN
     sendMessage: (req) => sendMessageRpc(ctx, req.handle, req.message),
     getOutput: (req) => getOutputRpc(ctx, req.handle, req.lines),
     isAlive: (req) => isAliveRpc(ctx, req.handle),
+    listRuntimes: (req) => listRuntimesRpc(ctx, req.handles),
 
     async heartbeat() {
       // Healthy means the daemon can do its job: tmux answers. A missing tmux is reported

@@ -12,7 +12,8 @@
  *
  * Control clients must be attached to a session; ours attaches to CONTROL_SESSION
  * (created if missing, running `cat`, no output). It is the price of the fast path and
- * is named so a human seeing it in `tmux ls` knows what it is.
+ * is named so a human seeing it in `tmux ls` knows what it is; control-session.ts
+ * replaces a leftover one and removes it when the daemon stops.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { ExecResult } from '../../host/host.js';
@@ -114,6 +115,11 @@ export class ControlClient {
 
   get usable(): boolean {
     return this.alive;
+  }
+
+  /** The tmux client process (as tmux lists it in #{client_pid}). */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** Run one tmux command line (words already quoted for tmux's parser). */

@@ -13,11 +13,11 @@ import type {
   DestroyWorkspaceRequest,
   DestroyWorkspaceResponseSchema,
 } from '../gen/ennio_node_pb.js';
-import { assertBranchName, createWorkspace, isGitRepo, removeWorkspace, type WorkspaceSpec } from '../../ops/git-workspace.js';
+import { assertBranchName, createWorkspace, isGitRepo, isRepositoryRoot, removeWorkspace, type WorkspaceSpec } from '../../ops/git-workspace.js';
 import { expandHome, exists, removeTree } from '../../ops/fs.js';
 import type { ServiceContext } from './context.js';
 import { rpcError } from './errors.js';
-import { assertSafeId, resolveDeletablePath } from './paths.js';
+import { assertSafeId, resolveConfinedPath, resolveDeletablePath } from './paths.js';
 
 const invalid = (message: string): Error => rpcError(Code.InvalidArgument, message, 'INVALID_ARGUMENT');
 
@@ -32,11 +32,16 @@ function workspaceType(raw: string): WorkspaceSpec['type'] {
   throw invalid(`unknown workspace_type ${JSON.stringify(raw)}: expected "worktree" or "clone"`);
 }
 
+/**
+ * The repository (worktree) or clone source `path`: inside the workspace root, or an
+ * existing git repository — never a place the daemon would clone into elsewhere on the
+ * host (the orchestrator clones a project's missing repository itself, over SSH).
+ */
 async function repoPath(ctx: ServiceContext, raw: string): Promise<string> {
   assertPlainText('path', raw);
   const path = await expandHome(ctx.host, raw);
   if (!posix.isAbsolute(path)) throw invalid(`path ${JSON.stringify(raw)} must be absolute (or start with ~/)`);
-  return posix.normalize(path);
+  return resolveConfinedPath(ctx.workspaceRoot, 'path', path, (real) => isRepositoryRoot(ctx.host, real));
 }
 
 export async function createWorkspaceRpc(

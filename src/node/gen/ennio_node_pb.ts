@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ennio_node.proto.
  */
 export const file_ennio_node: GenFile = /*@__PURE__*/
-  fileDesc("ChBlbm5pb19ub2RlLnByb3RvEgplbm5pb19ub2RlIsYBChZDcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0EhIKCnByb2plY3RfaWQYASABKAkSEAoIcmVwb191cmwYAiABKAkSDAoEcGF0aBgDIAEoCRISCgpzZXNzaW9uX2lkGAQgASgJEhYKDmRlZmF1bHRfYnJhbmNoGAUgASgJEhMKBmJyYW5jaBgGIAEoCUgAiAEBEhYKDndvcmtzcGFjZV90eXBlGAcgASgJEhQKDHJldXNlX2JyYW5jaBgIIAEoCEIJCgdfYnJhbmNoIkkKF0NyZWF0ZVdvcmtzcGFjZVJlc3BvbnNlEhYKDndvcmtzcGFjZV9wYXRoGAEgASgJEhYKDmNyZWF0ZWRfYnJhbmNoGAIgASgIIjEKF0Rlc3Ryb3lXb3Jrc3BhY2VSZXF1ZXN0EhYKDndvcmtzcGFjZV9wYXRoGAEgASgJIhoKGERlc3Ryb3lXb3Jrc3BhY2VSZXNwb25zZSLJAQoUQ3JlYXRlUnVudGltZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIWCg5sYXVuY2hfY29tbWFuZBgCIAEoCRI2CgNlbnYYAyADKAsyKS5lbm5pb19ub2RlLkNyZWF0ZVJ1bnRpbWVSZXF1ZXN0LkVudkVudHJ5EgsKA2N3ZBgEIAEoCRIUCgxzZXNzaW9uX25hbWUYBSABKAkaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJHChVDcmVhdGVSdW50aW1lUmVzcG9uc2USLgoGaGFuZGxlGAEgASgLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUiRwoVRGVzdHJveVJ1bnRpbWVSZXF1ZXN0Ei4KBmhhbmRsZRgBIAEoCzIeLmVubmlvX25vZGUuUHJvdG9SdW50aW1lSGFuZGxlIhgKFkRlc3Ryb3lSdW50aW1lUmVzcG9uc2UimwEKElByb3RvUnVudGltZUhhbmRsZRIKCgJpZBgBIAEoCRIUCgxydW50aW1lX25hbWUYAiABKAkSNgoEZGF0YRgDIAMoCzIoLmVubmlvX25vZGUuUHJvdG9SdW50aW1lSGFuZGxlLkRhdGFFbnRyeRorCglEYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJVChJTZW5kTWVzc2FnZVJlcXVlc3QSLgoGaGFuZGxlGAEgASgLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUSDwoHbWVzc2FnZRgCIAEoCSIVChNTZW5kTWVzc2FnZVJlc3BvbnNlIlEKEEdldE91dHB1dFJlcXVlc3QSLgoGaGFuZGxlGAEgASgLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUSDQoFbGluZXMYAiABKA0iIwoRR2V0T3V0cHV0UmVzcG9uc2USDgoGb3V0cHV0GAEgASgJIkAKDklzQWxpdmVSZXF1ZXN0Ei4KBmhhbmRsZRgBIAEoCzIeLmVubmlvX25vZGUuUHJvdG9SdW50aW1lSGFuZGxlIi8KD0lzQWxpdmVSZXNwb25zZRINCgVhbGl2ZRgBIAEoCBINCgVzdGF0ZRgCIAEoCSISChBIZWFydGJlYXRSZXF1ZXN0ItEBChFIZWFydGJlYXRSZXNwb25zZRIPCgdoZWFsdGh5GAEgASgIEhMKC3VwdGltZV9zZWNzGAIgASgEEg8KB3ZlcnNpb24YAyABKAkSEAoIcnVudGltZXMYBCABKA0SEAoIYnVpbGRfaWQYBSABKAkSCwoDcGlkGAYgASgNEhYKDndvcmtzcGFjZV9yb290GAcgASgJEhkKEWlkbGVfdGltZW91dF9zZWNzGAggASgNEg4KBmRldGFpbBgJIAEoCRIRCglyc3NfYnl0ZXMYCiABKAQiIwoPU2h1dGRvd25SZXF1ZXN0EhAKCGdyYWNlZnVsGAEgASgIIiQKEFNodXRkb3duUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAgy5AUKCUVubmlvTm9kZRJaCg9DcmVhdGVXb3Jrc3BhY2USIi5lbm5pb19ub2RlLkNyZWF0ZVdvcmtzcGFjZVJlcXVlc3QaIy5lbm5pb19ub2RlLkNyZWF0ZVdvcmtzcGFjZVJlc3BvbnNlEl0KEERlc3Ryb3lXb3Jrc3BhY2USIy5lbm5pb19ub2RlLkRlc3Ryb3lXb3Jrc3BhY2VSZXF1ZXN0GiQuZW5uaW9fbm9kZS5EZXN0cm95V29ya3NwYWNlUmVzcG9uc2USVAoNQ3JlYXRlUnVudGltZRIgLmVubmlvX25vZGUuQ3JlYXRlUnVudGltZVJlcXVlc3QaIS5lbm5pb19ub2RlLkNyZWF0ZVJ1bnRpbWVSZXNwb25zZRJXCg5EZXN0cm95UnVudGltZRIhLmVubmlvX25vZGUuRGVzdHJveVJ1bnRpbWVSZXF1ZXN0GiIuZW5uaW9fbm9kZS5EZXN0cm95UnVudGltZVJlc3BvbnNlEk4KC1NlbmRNZXNzYWdlEh4uZW5uaW9fbm9kZS5TZW5kTWVzc2FnZVJlcXVlc3QaHy5lbm5pb19ub2RlLlNlbmRNZXNzYWdlUmVzcG9uc2USSAoJR2V0T3V0cHV0EhwuZW5uaW9fbm9kZS5HZXRPdXRwdXRSZXF1ZXN0Gh0uZW5uaW9fbm9kZS5HZXRPdXRwdXRSZXNwb25zZRJCCgdJc0FsaXZlEhouZW5uaW9fbm9kZS5Jc0FsaXZlUmVxdWVzdBobLmVubmlvX25vZGUuSXNBbGl2ZVJlc3BvbnNlEkgKCUhlYXJ0YmVhdBIcLmVubmlvX25vZGUuSGVhcnRiZWF0UmVxdWVzdBodLmVubmlvX25vZGUuSGVhcnRiZWF0UmVzcG9uc2USRQoIU2h1dGRvd24SGy5lbm5pb19ub2RlLlNodXRkb3duUmVxdWVzdBocLmVubmlvX25vZGUuU2h1dGRvd25SZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChBlbm5pb19ub2RlLnByb3RvEgplbm5pb19ub2RlIsYBChZDcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0EhIKCnByb2plY3RfaWQYASABKAkSEAoIcmVwb191cmwYAiABKAkSDAoEcGF0aBgDIAEoCRISCgpzZXNzaW9uX2lkGAQgASgJEhYKDmRlZmF1bHRfYnJhbmNoGAUgASgJEhMKBmJyYW5jaBgGIAEoCUgAiAEBEhYKDndvcmtzcGFjZV90eXBlGAcgASgJEhQKDHJldXNlX2JyYW5jaBgIIAEoCEIJCgdfYnJhbmNoIkkKF0NyZWF0ZVdvcmtzcGFjZVJlc3BvbnNlEhYKDndvcmtzcGFjZV9wYXRoGAEgASgJEhYKDmNyZWF0ZWRfYnJhbmNoGAIgASgIIjEKF0Rlc3Ryb3lXb3Jrc3BhY2VSZXF1ZXN0EhYKDndvcmtzcGFjZV9wYXRoGAEgASgJIhoKGERlc3Ryb3lXb3Jrc3BhY2VSZXNwb25zZSLJAQoUQ3JlYXRlUnVudGltZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIWCg5sYXVuY2hfY29tbWFuZBgCIAEoCRI2CgNlbnYYAyADKAsyKS5lbm5pb19ub2RlLkNyZWF0ZVJ1bnRpbWVSZXF1ZXN0LkVudkVudHJ5EgsKA2N3ZBgEIAEoCRIUCgxzZXNzaW9uX25hbWUYBSABKAkaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJHChVDcmVhdGVSdW50aW1lUmVzcG9uc2USLgoGaGFuZGxlGAEgASgLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUiRwoVRGVzdHJveVJ1bnRpbWVSZXF1ZXN0Ei4KBmhhbmRsZRgBIAEoCzIeLmVubmlvX25vZGUuUHJvdG9SdW50aW1lSGFuZGxlIhgKFkRlc3Ryb3lSdW50aW1lUmVzcG9uc2UimwEKElByb3RvUnVudGltZUhhbmRsZRIKCgJpZBgBIAEoCRIUCgxydW50aW1lX25hbWUYAiABKAkSNgoEZGF0YRgDIAMoCzIoLmVubmlvX25vZGUuUHJvdG9SdW50aW1lSGFuZGxlLkRhdGFFbnRyeRorCglEYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJVChJTZW5kTWVzc2FnZVJlcXVlc3QSLgoGaGFuZGxlGAEgASgLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUSDwoHbWVzc2FnZRgCIAEoCSIVChNTZW5kTWVzc2FnZVJlc3BvbnNlIlEKEEdldE91dHB1dFJlcXVlc3QSLgoGaGFuZGxlGAEgASgLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUSDQoFbGluZXMYAiABKA0iIwoRR2V0T3V0cHV0UmVzcG9uc2USDgoGb3V0cHV0GAEgASgJIkAKDklzQWxpdmVSZXF1ZXN0Ei4KBmhhbmRsZRgBIAEoCzIeLmVubmlvX25vZGUuUHJvdG9SdW50aW1lSGFuZGxlIi8KD0lzQWxpdmVSZXNwb25zZRINCgVhbGl2ZRgBIAEoCBINCgVzdGF0ZRgCIAEoCSISChBIZWFydGJlYXRSZXF1ZXN0ItEBChFIZWFydGJlYXRSZXNwb25zZRIPCgdoZWFsdGh5GAEgASgIEhMKC3VwdGltZV9zZWNzGAIgASgEEg8KB3ZlcnNpb24YAyABKAkSEAoIcnVudGltZXMYBCABKA0SEAoIYnVpbGRfaWQYBSABKAkSCwoDcGlkGAYgASgNEhYKDndvcmtzcGFjZV9yb290GAcgASgJEhkKEWlkbGVfdGltZW91dF9zZWNzGAggASgNEg4KBmRldGFpbBgJIAEoCRIRCglyc3NfYnl0ZXMYCiABKAQiIwoPU2h1dGRvd25SZXF1ZXN0EhAKCGdyYWNlZnVsGAEgASgIIiQKEFNodXRkb3duUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAgiRgoTTGlzdFJ1bnRpbWVzUmVxdWVzdBIvCgdoYW5kbGVzGAEgAygLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUiqQEKDFJ1bnRpbWVTdGF0ZRIKCgJpZBgBIAEoCRINCgVzdGF0ZRgCIAEoCRINCgVlcnJvchgDIAEoCRISCgplcnJvcl9jb2RlGAQgASgJEhUKDWhhc19leGl0X2NvZGUYBSABKAgSEQoJZXhpdF9jb2RlGAYgASgFEhcKD2N1cnJlbnRfY29tbWFuZBgHIAEoCRIYChBhY3Rpdml0eV91bml4X21zGAggASgEIkIKFExpc3RSdW50aW1lc1Jlc3BvbnNlEioKCHJ1bnRpbWVzGAEgAygLMhguZW5uaW9fbm9kZS5SdW50aW1lU3RhdGUytwYKCUVubmlvTm9kZRJaCg9DcmVhdGVXb3Jrc3BhY2USIi5lbm5pb19ub2RlLkNyZWF0ZVdvcmtzcGFjZVJlcXVlc3QaIy5lbm5pb19ub2RlLkNyZWF0ZVdvcmtzcGFjZVJlc3BvbnNlEl0KEERlc3Ryb3lXb3Jrc3BhY2USIy5lbm5pb19ub2RlLkRlc3Ryb3lXb3Jrc3BhY2VSZXF1ZXN0GiQuZW5uaW9fbm9kZS5EZXN0cm95V29ya3NwYWNlUmVzcG9uc2USVAoNQ3JlYXRlUnVudGltZRIgLmVubmlvX25vZGUuQ3JlYXRlUnVudGltZVJlcXVlc3QaIS5lbm5pb19ub2RlLkNyZWF0ZVJ1bnRpbWVSZXNwb25zZRJXCg5EZXN0cm95UnVudGltZRIhLmVubmlvX25vZGUuRGVzdHJveVJ1bnRpbWVSZXF1ZXN0GiIuZW5uaW9fbm9kZS5EZXN0cm95UnVudGltZVJlc3BvbnNlEk4KC1NlbmRNZXNzYWdlEh4uZW5uaW9fbm9kZS5TZW5kTWVzc2FnZVJlcXVlc3QaHy5lbm5pb19ub2RlLlNlbmRNZXNzYWdlUmVzcG9uc2USSAoJR2V0T3V0cHV0EhwuZW5uaW9fbm9kZS5HZXRPdXRwdXRSZXF1ZXN0Gh0uZW5uaW9fbm9kZS5HZXRPdXRwdXRSZXNwb25zZRJCCgdJc0FsaXZlEhouZW5uaW9fbm9kZS5Jc0FsaXZlUmVxdWVzdBobLmVubmlvX25vZGUuSXNBbGl2ZVJlc3BvbnNlEkgKCUhlYXJ0YmVhdBIcLmVubmlvX25vZGUuSGVhcnRiZWF0UmVxdWVzdBodLmVubmlvX25vZGUuSGVhcnRiZWF0UmVzcG9uc2USRQoIU2h1dGRvd24SGy5lbm5pb19ub2RlLlNodXRkb3duUmVxdWVzdBocLmVubmlvX25vZGUuU2h1dGRvd25SZXNwb25zZRJRCgxMaXN0UnVudGltZXMSHy5lbm5pb19ub2RlLkxpc3RSdW50aW1lc1JlcXVlc3QaIC5lbm5pb19ub2RlLkxpc3RSdW50aW1lc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message ennio_node.CreateWorkspaceRequest
@@ -483,6 +483,110 @@ export const ShutdownResponseSchema: GenMessage<ShutdownResponse> = /*@__PURE__*
   messageDesc(file_ennio_node, 18);
 
 /**
+ * extension (ListRuntimes): one tmux `list-panes -a` per tmux server answers for all.
+ *
+ * @generated from message ennio_node.ListRuntimesRequest
+ */
+export type ListRuntimesRequest = Message<"ennio_node.ListRuntimesRequest"> & {
+  /**
+   * @generated from field: repeated ennio_node.ProtoRuntimeHandle handles = 1;
+   */
+  handles: ProtoRuntimeHandle[];
+};
+
+/**
+ * Describes the message ennio_node.ListRuntimesRequest.
+ * Use `create(ListRuntimesRequestSchema)` to create a new message.
+ */
+export const ListRuntimesRequestSchema: GenMessage<ListRuntimesRequest> = /*@__PURE__*/
+  messageDesc(file_ennio_node, 19);
+
+/**
+ * @generated from message ennio_node.RuntimeState
+ */
+export type RuntimeState = Message<"ennio_node.RuntimeState"> & {
+  /**
+   * The handle's id (the tmux session name).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * "running", "exited" (pane kept after the agent exited) or "missing"; empty when error is set.
+   *
+   * @generated from field: string state = 2;
+   */
+  state: string;
+
+  /**
+   * Why this handle could not be checked (an invalid handle, a failed tmux); empty otherwise.
+   *
+   * @generated from field: string error = 3;
+   */
+  error: string;
+
+  /**
+   * The stable Ennio error code for error (e.g. INVALID_ARGUMENT, COMMAND_FAILED).
+   *
+   * @generated from field: string error_code = 4;
+   */
+  errorCode: string;
+
+  /**
+   * The agent's exit status, when it exited (has_exit_code tells whether it is known).
+   *
+   * @generated from field: bool has_exit_code = 5;
+   */
+  hasExitCode: boolean;
+
+  /**
+   * @generated from field: int32 exit_code = 6;
+   */
+  exitCode: number;
+
+  /**
+   * The program in the foreground of the pane (e.g. "node"), when known.
+   *
+   * @generated from field: string current_command = 7;
+   */
+  currentCommand: string;
+
+  /**
+   * Last activity of the session's window, in ms since the epoch (0 = unknown).
+   *
+   * @generated from field: uint64 activity_unix_ms = 8;
+   */
+  activityUnixMs: bigint;
+};
+
+/**
+ * Describes the message ennio_node.RuntimeState.
+ * Use `create(RuntimeStateSchema)` to create a new message.
+ */
+export const RuntimeStateSchema: GenMessage<RuntimeState> = /*@__PURE__*/
+  messageDesc(file_ennio_node, 20);
+
+/**
+ * @generated from message ennio_node.ListRuntimesResponse
+ */
+export type ListRuntimesResponse = Message<"ennio_node.ListRuntimesResponse"> & {
+  /**
+   * One entry per requested handle, in request order.
+   *
+   * @generated from field: repeated ennio_node.RuntimeState runtimes = 1;
+   */
+  runtimes: RuntimeState[];
+};
+
+/**
+ * Describes the message ennio_node.ListRuntimesResponse.
+ * Use `create(ListRuntimesResponseSchema)` to create a new message.
+ */
+export const ListRuntimesResponseSchema: GenMessage<ListRuntimesResponse> = /*@__PURE__*/
+  messageDesc(file_ennio_node, 21);
+
+/**
  * @generated from service ennio_node.EnnioNode
  */
 export const EnnioNode: GenService<{
@@ -557,6 +661,17 @@ export const EnnioNode: GenService<{
     methodKind: "unary";
     input: typeof ShutdownRequestSchema;
     output: typeof ShutdownResponseSchema;
+  },
+  /**
+   * extension: the state of many runtimes in one call (the orchestrator's sweep). A daemon
+   * without it answers UNIMPLEMENTED; clients then fall back to IsAlive per runtime.
+   *
+   * @generated from rpc ennio_node.EnnioNode.ListRuntimes
+   */
+  listRuntimes: {
+    methodKind: "unary";
+    input: typeof ListRuntimesRequestSchema;
+    output: typeof ListRuntimesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_ennio_node, 0);

@@ -1,0 +1,98 @@
+/**
+ * What a user waits for: `npx tsx bench/cli-bench.ts [iterations]`.
+ *
+ * Every sample is a cold `ennio` process (node start + the command), as typed in a shell:
+ * send / logs / status of a remote tmux session and of a node session through the
+ * orchestrator, the same with --no-server, `ennio --version`, and beside them the same tmux
+ * commands through OpenSSH with a warm ControlMaster (the common way). Loopback sshd (root).
+ * Everything it starts is stopped and removed at the end, also on failure.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ms, printTable, stats, type Stats } from './lib.js';
+
+process.env['ENNIO_TEST_SERVER'] = '1'; // the world's commands go through an orchestrator
+const ITERATIONS = Number(process.argv[2] ?? 30);
+
+function timeIt(n: number, op: (i: number) => void, warmup = 3): Stats {
+  for (let i = 0; i < warmup; i++) op(i);
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    op(i);
+    samples.push(performance.now() - t0);
+  }
+  return stats(samples);
+}
+
+async function main(): Promise<void> {
+  const { sshdSkipReason, freePort } = await import('../test/helpers/sshd.js');
+  const reason = sshdSkipReason();
+  if (reason) {
+    console.log(`cli-bench: cannot run: ${reason}`);
+    return;
+  }
+  const { createRemoteWorld } = await import('../test/helpers/remote-world.js');
+  const { waitFor } = await import('../test/helpers/cli.js');
+  const w = await createRemoteWorld();
+  const nodePort = await freePort();
+  const controlPath = join(w.dir, 'cm.sock');
+  const sshBase = [
+    '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${w.knownHosts}`, '-o', 'StrictHostKeyChecking=accept-new',
+    '-o', 'ControlMaster=auto', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=120',
+    '-i', w.sshd.clientKey, '-p', String(w.sshd.port), '-l', 'root', '127.0.0.1',
+  ];
+  try {
+    w.writeConfig(['projects:', w.project('rtmux', 'tmux'), w.project('rnode', 'node', `      node_config: { port: ${nodePort}, idle_timeout: 600 }`), ''].join('\n'));
+    const spawnOf = (project: string): string => {
+      const res = w.run(['spawn', project, '--json']);
+      if (res.code !== 0) throw new Error(`spawn ${project} failed: ${res.stderr}`);
+      return (JSON.parse(res.stdout) as { id: string }).id;
+    };
+    const tmuxId = spawnOf('rtmux');
+    const nodeId = spawnOf('rnode');
+    for (const id of [tmuxId, nodeId]) await waitFor(() => w.run(['logs', id]).stdout.includes('demo-agent ready'), `${id} to be ready`, 60_000);
+
+    const ok = (args: string[], env: NodeJS.ProcessEnv = {}) => (): void => {
+      const res = w.run(args, { env });
+      if (res.code !== 0) throw new Error(`ennio ${args.join(' ')} failed: ${res.stderr}`);
+    };
+    const ssh = (remote: string) => (): void => {
+      const res = spawnSync('ssh', [...sshBase, '--', remote], { encoding: 'utf8' });
+      if (res.status !== 0) throw new Error(`ssh ${remote} failed: ${res.stderr}`);
+    };
+    const tmux = `tmux -L ${w.socket}`;
+    const results: Array<[string, Stats, Stats | undefined]> = [];
+    const row = (name: string, s: Stats, cm?: Stats): void => {
+      results.push([name, s, cm]);
+    };
+    const cmSend = timeIt(ITERATIONS, (i) => ssh(`${tmux} send-keys -t =${tmuxId}: -l 'bench ${i}'`)());
+    const cmLogs = timeIt(ITERATIONS, ssh(`${tmux} capture-pane -p -t =${tmuxId}: -S -100`));
+    const cmStatus = timeIt(ITERATIONS, ssh(`${tmux} list-panes -a -F '#{session_name} #{pane_dead} #{pane_pid}'`));
+
+    row('tmux send (orchestrator)', timeIt(ITERATIONS, (i) => ok(['send', tmuxId, `bench message ${i}`])()), cmSend);
+    row('tmux logs (orchestrator)', timeIt(ITERATIONS, ok(['logs', tmuxId, '-n', '100'])), cmLogs);
+    row('status --json (orchestrator)', timeIt(ITERATIONS, ok(['status', '--json'])), cmStatus);
+    row('node send (orchestrator)', timeIt(ITERATIONS, (i) => ok(['send', nodeId, `bench message ${i}`])()), cmSend);
+    row('node logs (orchestrator)', timeIt(ITERATIONS, ok(['logs', nodeId, '-n', '100'])), cmLogs);
+    const noServer = { ENNIO_NO_SERVER: '1' };
+    row('tmux send (--no-server)', timeIt(Math.min(ITERATIONS, 15), (i) => ok(['send', tmuxId, `bench message ${i}`], noServer)()), cmSend);
+    row('ennio --version', timeIt(ITERATIONS, ok(['--version'])));
+    row('node -e 0 (Node start-up alone)', timeIt(ITERATIONS, () => void spawnSync(process.execPath, ['-e', '0'])));
+
+    const rss = Number(spawnSync('ps', ['-o', 'rss=', '-p', JSON.stringify(JSON.parse(w.run(['server', 'status', '--json']).stdout).pid)], { encoding: 'utf8' }).stdout.trim()) / 1024;
+    console.log(`cold CLI commands, ${ITERATIONS} runs each, loopback sshd; "ControlMaster" = the same tmux command via ssh with a warm ControlMaster\n`);
+    printTable([
+      ['command', 'median', 'p90', 'ControlMaster median', 'ratio'],
+      ...results.map(([name, s, cm]) => [name, ms(s.median), ms(s.p90), cm ? ms(cm.median) : '', cm ? `${(s.median / cm.median).toFixed(2)}x` : '']),
+    ]);
+    console.log(`\norchestrator RSS: ${rss.toFixed(0)} MB`);
+    w.run(['node', 'disconnect', 'rnode', '--shutdown']);
+  } finally {
+    spawn('ssh', [...sshBase.slice(0, -1), '-O', 'exit', '127.0.0.1'], { stdio: 'ignore' });
+    spawnSync('pkill', ['-f', `ennio-node.cjs --port ${nodePort} `]);
+    await w.stop();
+  }
+}
+
+await main();
