@@ -219,7 +219,7 @@ export class Lifecycle {
       }
     }
     // Hooks seen since the sweep (the activity watcher) are already in the store: show them.
-    const sessions = ctx.manager.latestActivity(result.sessions);
+    const sessions = ctx.manager.latestRecords(result.sessions);
     return { sessions: project ? sessions.filter((s) => s.project === project) : sessions, at: result.at };
   }
 

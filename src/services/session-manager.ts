@@ -205,11 +205,15 @@ export class SessionManager {
     return sent ? Date.parse(sent.created_at) : undefined;
   }
 
-  /** Views from an earlier sweep with the activity the store holds now (hooks seen since). */
-  latestActivity<T extends SessionRecord>(views: T[]): T[] {
-    return views.map((v) => {
+  /**
+   * Views from an earlier sweep with what the store holds now: activity from hooks seen
+   * since (the watcher), a status another request checked meanwhile (wait, info). What only
+   * the sweep knows (unreachable) stays.
+   */
+  latestRecords<T extends SessionRecord>(views: T[]): T[] {
+    return views.flatMap((v) => {
       const r = this.sessions.get(v.id);
-      return r ? { ...v, activity: r.activity, activity_since: r.activity_since, agent_session_id: r.agent_session_id } : v;
+      return r ? [{ ...v, ...r }] : [];
     });
   }
 
