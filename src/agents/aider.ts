@@ -30,7 +30,7 @@ export const aider: AgentPlugin = {
       waiting: /\(Y\)es\/\(N\)o|\[(Yes|No)\]:\s*$/,
       working: /Waiting for \S+|Thinking…|Tokens: .* sent/,
       // "> ", "architect> ", "multi> ".
-      idle: /^(\w+\s)?(multi)?>\s?$/,
+      idle: /^(\w+)?>$/,
       lastLines: 1,
     }),
   },
