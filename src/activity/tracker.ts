@@ -9,7 +9,6 @@
  * tracker remembers between observations (file cursor, last screen) is kept in the record's
  * activity_state, so a CLI run in-process continues where the orchestrator left off.
  */
-import { readFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { agentPlugin } from '../agents/index.js';
 import type { AgentActivity } from '../agents/types.js';
@@ -20,8 +19,9 @@ import type { SessionRecord, SessionRepo } from '../store/sessions.js';
 import type { Backend, RuntimeHandle, ScreenTarget } from '../strategies/types.js';
 import { classifySteps, type ClassifyRules } from './classify.js';
 import { activityPaths } from './install.js';
-import { activityProbe, type ProbeResult, type ProbeSession } from './probe.js';
-import { parseHookLines, type HostClock } from './state-lines.js';
+import { activityProbe, type Probe, type ProbeResult, type ProbeSession } from './probe.js';
+import { parseHookLines } from './state-lines.js';
+import { localClock, readLocalLines } from './local-state.js';
 import type { Activity, ActivityState, HookEvent, ScreenEvidence, ScreenReading } from './types.js';
 
 /** What the tracker keeps in activity_state between observations. */
@@ -64,39 +64,6 @@ export type ActivityFields = Pick<SessionRecord, 'activity' | 'activity_since' |
 
 const memoryOf = (record: SessionRecord): Memory | undefined => (record.activity_state ? (JSON.parse(record.activity_state) as Memory) : undefined);
 const handleOf = (record: SessionRecord): RuntimeHandle => JSON.parse(record.runtime_handle ?? 'null') as RuntimeHandle;
-
-function localClock(): HostClock {
-  try {
-    return { nowMs: Date.now(), uptimeS: Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) };
-  } catch {
-    return { nowMs: Date.now() };
-  }
-}
-
-/** New bytes of a local state file from `offset` (a file shorter than that was recreated: from 0). */
-function readLocalLines(file: string, offset: number): { text: string; from: number } {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', from: 0 };
-    throw err;
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const from = size < offset ? 0 : offset;
-    const buf = Buffer.alloc(Math.min(size - from, 4 * 1024 * 1024));
-    let read = 0;
-    while (read < buf.length) {
-      const n = readSync(fd, buf, read, buf.length - read, from + read);
-      if (n === 0) break;
-      read += n;
-    }
-    return { text: buf.subarray(0, read).toString('utf8'), from };
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Which screens are worth reading now: only when the classifier could use what they say. */
 function captureWish(agent: AgentActivity, memory: Memory | undefined, rules: ClassifyRules, now: number): { unlessMark: string; minQuietS: number } | undefined {
@@ -155,6 +122,21 @@ export class ActivityTracker {
   }
 
   private async observeTmuxGroup(host: Host, target: ScreenTarget, items: Observed[], out: Map<string, ActivityFields>): Promise<void> {
+    const plan = await this.planTmuxGroup(host, target, items);
+    let stdout: string;
+    try {
+      stdout = (await host.exec(plan.probe.argv, { timeoutMs: 20_000 })).stdout;
+    } catch {
+      return; // host unreachable: the status says so; the activity stays as last known
+    }
+    for (const [id, fields] of plan.apply(plan.probe.parse(stdout))) out.set(id, fields);
+  }
+
+  /**
+   * The probe for the sessions of one tmux server on a host, and what to do with its answer.
+   * Split so a per-host sweep can run the probe inside its own one command (src/ops/host-probes.ts).
+   */
+  async planTmuxGroup(host: Host, target: ScreenTarget, items: readonly Observed[]): Promise<{ probe: Probe<ProbeResult>; apply(result: ProbeResult): Map<string, ActivityFields> }> {
     const now = Date.now();
     const prepared = await Promise.all(
       items.map(async (item) => {
@@ -173,34 +155,32 @@ export class ActivityTracker {
         capture: captureWish(p.agent, p.memory, this.rules, now),
       })),
     );
-    let result: ProbeResult;
-    try {
-      const res = await host.exec(probe.argv, { timeoutMs: 20_000 });
-      result = probe.parse(res.stdout);
-    } catch {
-      return; // host unreachable: the status says so; the activity stays as last known
-    }
-    const localNow = Date.now();
-    for (const p of prepared) {
-      const seen: ProbeSession = result.sessions.get(p.session) ?? { lines: '' };
-      const clock = host.isRemote ? result.clock : localClock();
-      const { text, from } = host.isRemote ? { text: seen.lines, from: p.memory?.cursor ?? 0 } : readLocalLines(p.paths.stateFile, p.memory?.cursor ?? 0);
-      const parsed = parseHookLines(text, clock, localNow);
-      let screen: Memory['screen'] | undefined = p.memory?.screen;
-      if (seen.windowActivity !== undefined) {
-        const mark = String(seen.windowActivity);
-        const changedAt = localNow - Math.max(0, result.clock.nowMs - seen.windowActivity * 1000);
-        screen = screen?.mark === mark ? screen : { ...screen, mark, changedAt };
-        if (seen.screen !== undefined) {
-          // window_activity counts whole seconds: a read within the second of the last change
-          // may miss a later change in that second, so it is used now but read again next time.
-          const settled = Math.floor(result.clock.nowMs / 1000) > seen.windowActivity;
-          screen = { ...screen, readMark: mark, reading: p.agent.readScreen(seen.screen), ...(settled ? {} : { unsettled: true }) };
-          if (settled) delete screen.unsettled;
+    const apply = (result: ProbeResult): Map<string, ActivityFields> => {
+      const out = new Map<string, ActivityFields>();
+      const localNow = Date.now();
+      for (const p of prepared) {
+        const seen: ProbeSession = result.sessions.get(p.session) ?? { lines: '' };
+        const clock = host.isRemote ? result.clock : localClock();
+        const { text, from } = host.isRemote ? { text: seen.lines, from: p.memory?.cursor ?? 0 } : readLocalLines(p.paths.stateFile, p.memory?.cursor ?? 0);
+        const parsed = parseHookLines(text, clock, localNow);
+        let screen: Memory['screen'] | undefined = p.memory?.screen;
+        if (seen.windowActivity !== undefined) {
+          const mark = String(seen.windowActivity);
+          const changedAt = localNow - Math.max(0, result.clock.nowMs - seen.windowActivity * 1000);
+          screen = screen?.mark === mark ? screen : { ...screen, mark, changedAt };
+          if (seen.screen !== undefined) {
+            // window_activity counts whole seconds: a read within the second of the last change
+            // may miss a later change in that second, so it is used now but read again next time.
+            const settled = Math.floor(result.clock.nowMs / 1000) > seen.windowActivity;
+            screen = { ...screen, readMark: mark, reading: p.agent.readScreen(seen.screen), ...(settled ? {} : { unsettled: true }) };
+            if (settled) delete screen.unsettled;
+          }
         }
+        this.record(p.item.record, parsed.events, screen, true, localNow, out, from + parsed.consumed);
       }
-      this.record(p.item.record, parsed.events, screen, true, localNow, out, from + parsed.consumed);
-    }
+      return out;
+    };
+    return { probe, apply };
   }
 
   /** Runtimes without a tmux pane (process): output changes and the log's last lines. */
