@@ -15,12 +15,16 @@ import { measure, ms, printTable } from './lib.js';
 const RUNS = Number(process.argv[2] ?? 200);
 const BUDGET_MS = 20;
 
-function run(argv: string[], input: string): Promise<void> {
+/** Run argv; `input` is written to its stdin (an EPIPE means the command did not read it: a failure). */
+function run(argv: string[], input?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'ignore'] });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'ignore'] });
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited ${code}`))));
-    child.stdin.end(input);
+    if (child.stdin) {
+      child.stdin.on('error', reject);
+      child.stdin.end(input);
+    }
   });
 }
 
@@ -38,8 +42,8 @@ async function main(): Promise<void> {
     const results: Array<[string, { median: number; p90: number }]> = [
       ['hook, Notification (small JSON)', await measure(RUNS, () => run(command('Notification'), small))],
       ['hook, PostToolUse (100 kB JSON)', await measure(RUNS, () => run(command('PostToolUse'), large))],
-      ['sh -c true (one shell: the floor)', await measure(RUNS, () => run(['sh', '-c', 'true'], ''))],
-      ['node -e "" (a Node hook, at least)', await measure(Math.min(RUNS, 30), () => run([process.execPath, '-e', ''], small))],
+      ['sh -c true (one shell: the floor)', await measure(RUNS, () => run(['sh', '-c', 'true']))],
+      ['node -e "" (a Node hook, at least)', await measure(Math.min(RUNS, 30), () => run([process.execPath, '-e', '']))],
     ];
     for (const [name, s] of results) rows.push([name, ms(s.median), ms(s.p90)]);
     printTable(rows);

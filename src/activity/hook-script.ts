@@ -2,8 +2,8 @@
  * The hook program agents run on every event: a POSIX sh script that appends one line to
  * the session's state file and nothing else. It must never slow the agent down or fail
  * its turn (exit 2 from a Claude Code hook BLOCKS the agent, and a hook's stdout becomes
- * context for some events), so it starts no interpreter and forks at most once (cat, to
- * drain a payload it does not need), prints nothing and always exits 0.
+ * context for some events), so it starts no interpreter, forks nothing it waits for (a
+ * payload it does not need is drained by a background cat), prints nothing and always exits 0.
  * bench/hook-bench.ts measures it.
  *
  * Line format (tab-separated): time, event, notification type, agent session id. The time
@@ -53,7 +53,10 @@ fi
 if read -r up rest </proc/uptime; then t=u$up; else t=$(date +%s)000; fi
 w() { printf '%s\\t%s\\t%s\\t%s\\n' "$t" "$ev" "$nt" "$sid" >>"$f"; }
 w 2>/dev/null || { mkdir -p "\${f%/*}" && w; }
-[ -z "$drain" ] || cat
+# The rest of a payload we do not need (a tool's output can be megabytes) is drained in the
+# background: the agent's write completes, and the hook returns without waiting for it.
+# (A background command's stdin is /dev/null unless given explicitly: fd 3 keeps the payload's.)
+if [ -n "$drain" ]; then exec 3<&0; cat <&3 3<&- & fi
 exit 0
 `;
 
