@@ -8,17 +8,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorld, waitFor, type World } from './helpers/cli.js';
+import { waitFor } from './helpers/cli.js';
 import { fakeClaudeBin, fakeClaudeStarts } from './helpers/fake-claude.js';
-import { freePort, sshdSkipReason, startSshd, type TestSshd } from './helpers/sshd.js';
+import { createRemoteWorld, type RemoteWorld } from './helpers/remote-world.js';
+import { freePort, sshdSkipReason } from './helpers/sshd.js';
 
 const skip = sshdSkipReason();
 if (skip) console.log(`skipping remote activity tests: ${skip}`);
 
-let w: World;
-let sshd: TestSshd;
+let w: RemoteWorld;
 let log: string;
-let remoteDir: string;
 let nodePort = 0;
 
 interface Session { id: string; status: string; activity: string; agent_session_id: string | null; backend: string }
@@ -35,39 +34,18 @@ const send = (id: string, text: string): void => {
   if (res.code !== 0) throw new Error(`send failed: ${res.stderr}`);
 };
 
-function project(name: string, strategy: string, extra = ''): string {
-  return [
-    `  - name: ${name}`,
-    `    path: ${join(w.dir, 'repo')}`,
-    '    agent: claude-code',
-    '    post_create: [git config user.name t && git config user.email t@t.invalid]',
-    '    ssh_config:',
-    '      host: 127.0.0.1',
-    `      port: ${sshd.port}`,
-    '      username: root',
-    `      auth: { type: key, path: ${sshd.clientKey} }`,
-    `      strategy: ${strategy}`,
-    `      known_hosts_path: ${join(w.dir, 'known_hosts')}`,
-    '      use_ssh_config: false',
-    `      remote_dir: ${remoteDir}`,
-    extra,
-  ].join('\n');
-}
-
 beforeAll(async () => {
   if (skip) return;
-  w = createWorld();
-  w.makeRepo();
+  // The stand-in claude is first on the remote PATH (the "remote" is this machine, through sshd).
+  w = await createRemoteWorld({ remoteEnv: (dir) => ({ PATH: fakeClaudeBin(dir), FAKE_CLAUDE_LOG: join(dir, 'fake-claude.log') }) });
   log = join(w.dir, 'fake-claude.log');
-  remoteDir = join(w.dir, 'remote-ennio');
-  // The stand-in claude is on the remote PATH (the "remote" is this machine, through sshd).
-  sshd = await startSshd({ extra: [`SetEnv PATH=${fakeClaudeBin(w.dir)}:/usr/local/bin:/usr/bin:/bin FAKE_CLAUDE_LOG=${log}`] });
   nodePort = await freePort();
+  const agent = ['    agent: claude-code'];
   w.writeConfig([
     'activity: { quiet_after: 2s }',
     'projects:',
-    project('rtmux', 'tmux'),
-    project('rnode', 'node', `      node_config: { port: ${nodePort}, idle_timeout: 600 }`),
+    w.project('rtmux', 'tmux', '', agent),
+    w.project('rnode', 'node', `      node_config: { port: ${nodePort}, idle_timeout: 600 }`, agent),
     '',
   ].join('\n'));
 });
@@ -75,8 +53,7 @@ afterAll(async () => {
   if (skip) return;
   w.run(['node', 'disconnect', 'rnode', '--shutdown']);
   spawnSync('pkill', ['-f', `ennio-node.cjs --port ${nodePort} `]);
-  w.cleanup();
-  await sshd.stop();
+  await w.stop();
 });
 
 async function turnsAndResume(projectName: string, backend: string): Promise<void> {
@@ -84,7 +61,7 @@ async function turnsAndResume(projectName: string, backend: string): Promise<voi
   if (res.code !== 0 || /error/i.test(res.stderr)) throw new Error(`spawn ${projectName}: exit ${res.code}: ${res.stderr}`);
   const id = (JSON.parse(res.stdout) as Session).id;
   expect(session(id).backend).toBe(backend);
-  const stateFile = join(remoteDir, 'activity', `${id}.events`);
+  const stateFile = join(w.remoteDir, 'activity', `${id}.events`);
   await waitFor(() => activityOf(id) === 'idle' && existsSync(stateFile) && readFileSync(stateFile, 'utf8').includes('\tStop\t'), 'idle after the first turn', 60_000);
   const started = fakeClaudeStarts(log).filter((s) => s.cwd.endsWith(id));
   expect(started).toHaveLength(1);
