@@ -4,16 +4,19 @@
  * the result in the store — with an 'activity' event and a Transition for listeners
  * (notifications) when the activity changed.
  *
- * Evidence costs one probe command per tmux server per host, whatever the number of
- * sessions (src/activity/probe.ts); local state files are read straight from disk. What the
+ * Evidence costs one probe per tmux server per host, whatever the number of sessions
+ * (src/activity/probe.ts), run inside that host's sweep command (no command of its own);
+ * ennio-node hosts, which the sweep asks through the daemon, get the probe as one command
+ * over SSH. Local state files are read straight from disk. What the
  * tracker remembers between observations (file cursor, last screen) is kept in the record's
  * activity_state, so a CLI run in-process continues where the orchestrator left off.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { agentPlugin } from '../agents/index.js';
 import type { AgentActivity } from '../agents/types.js';
 import type { ActivityConfig } from '../config/schema.js';
-import type { Host } from '../host/host.js';
+import type { ExecResult, Host } from '../host/host.js';
+import type { HostProbe } from '../ops/host-probes.js';
 import type { EventRepo } from '../store/events.js';
 import type { SessionRecord, SessionRepo } from '../store/sessions.js';
 import type { Backend, RuntimeHandle, ScreenTarget } from '../strategies/types.js';
@@ -52,11 +55,21 @@ export interface Transition {
 
 export type TransitionListener = (t: Transition) => void;
 
-/** A session to observe: its record, where it runs, and whether its agent process lives. */
-export interface Observed {
+/** A session whose activity is wanted: its record and where it runs. */
+export interface Planned {
   record: SessionRecord;
   backend: Backend;
-  alive: boolean;
+}
+
+/** One observation of many sessions, riding along a sweep (see ActivityTracker.plan). */
+export interface ActivityRound {
+  /** The activity probes for a host's sweep command. */
+  probesFor(host: Host): HostProbe[];
+  /**
+   * Record what was seen: `alive` per session from the sweep (true: runs; false: just exited;
+   * absent: not checked, e.g. unreachable — left as it was), `results` the probes' outputs by key.
+   */
+  finish(alive: ReadonlyMap<string, boolean>, results: ReadonlyMap<string, ExecResult>): Promise<Map<string, ActivityFields>>;
 }
 
 /** The activity columns of a record after an observation. */
@@ -92,51 +105,66 @@ export class ActivityTracker {
     return { quietMs: this.config.quiet_after, staleMs: this.config.stale_after };
   }
 
-  /** Observe sessions (grouped: one probe per tmux server and host) and record what they do. */
-  async observe(items: readonly Observed[]): Promise<Map<string, ActivityFields>> {
-    const out = new Map<string, ActivityFields>();
-    const live = items.filter((i) => i.alive && i.record.runtime_handle);
-    const groups = new Map<Host, Map<string, { target: ScreenTarget; items: Observed[] }>>();
-    const others: Observed[] = [];
-    for (const item of live) {
+  /**
+   * Plan the observation of running sessions: one probe per tmux server and host, to run
+   * inside that host's sweep command (ActivityRound.probesFor, src/lifecycle/sweep.ts
+   * extraProbes). After the sweep, `finish` records what the probes saw — and runs the
+   * probe itself for a host the sweep did not ask (ennio-node's hosts answer a batched call).
+   */
+  async plan(items: readonly Planned[]): Promise<ActivityRound> {
+    const byKey = new Map<string, { host: Host; target: ScreenTarget; items: Planned[] }>();
+    const others: Planned[] = [];
+    // Several configs' rounds may ride along one sweep: their keys differ by this.
+    const round = randomBytes(4).toString('hex');
+    for (const item of items) {
+      if (item.record.status !== 'running' || !item.record.runtime_handle) continue;
       const target = item.backend.runtime.screenTarget?.(handleOf(item.record));
       if (!target) {
         others.push(item);
         continue;
       }
-      const byServer = groups.get(item.backend.host) ?? new Map<string, { target: ScreenTarget; items: Observed[] }>();
-      groups.set(item.backend.host, byServer);
-      const key = JSON.stringify(target.server);
-      const group = byServer.get(key) ?? { target, items: [] };
+      // Unique per host and tmux server: probes of one sweep command are told apart by key.
+      const key = `activity:${round}:${createHash('sha256').update(JSON.stringify([item.backend.host.label, target.server])).digest('hex').slice(0, 16)}`;
+      const group = byKey.get(key) ?? { host: item.backend.host, target, items: [] };
       group.items.push(item);
-      byServer.set(key, group);
+      byKey.set(key, group);
     }
-    const jobs: Array<Promise<void>> = [];
-    for (const [host, byServer] of groups) {
-      for (const group of byServer.values()) jobs.push(this.observeTmuxGroup(host, group.target, group.items, out));
-    }
-    for (const item of others) jobs.push(this.observeOther(item, out));
-    for (const item of items.filter((i) => !i.alive)) this.record(item.record, [], undefined, false, Date.now(), out);
-    await Promise.all(jobs);
-    return out;
+    const groups = await Promise.all(
+      [...byKey].map(async ([key, g]) => ({ key, host: g.host, ids: new Set(g.items.map((i) => i.record.id)), ...(await this.planTmuxGroup(g.host, g.target, g.items)) })),
+    );
+    const byId = new Map(items.map((i) => [i.record.id, i]));
+    return {
+      probesFor: (host) => groups.filter((g) => g.host === host).map((g) => ({ key: g.key, argv: g.probe.argv })),
+      finish: async (alive, results) => {
+        const out = new Map<string, ActivityFields>();
+        for (const [id, isAlive] of alive) {
+          const item = byId.get(id);
+          if (item && isAlive === false) this.record(item.record, [], undefined, false, Date.now(), out);
+        }
+        const live = (id: string): boolean => alive.get(id) === true;
+        await Promise.all([
+          ...groups.map(async (g) => {
+            if (![...g.ids].some(live)) return;
+            let res = results.get(g.key);
+            if (!res) {
+              try {
+                res = await g.host.exec(g.probe.argv, { timeoutMs: 20_000 });
+              } catch {
+                return; // host unreachable: the status says so; the activity stays as last known
+              }
+            }
+            if (res.code !== 0) return;
+            for (const [id, fields] of g.apply(g.probe.parse(res.stdout), live)) out.set(id, fields);
+          }),
+          ...others.filter((i) => live(i.record.id)).map((i) => this.observeOther(i, out)),
+        ]);
+        return out;
+      },
+    };
   }
 
-  private async observeTmuxGroup(host: Host, target: ScreenTarget, items: Observed[], out: Map<string, ActivityFields>): Promise<void> {
-    const plan = await this.planTmuxGroup(host, target, items);
-    let stdout: string;
-    try {
-      stdout = (await host.exec(plan.probe.argv, { timeoutMs: 20_000 })).stdout;
-    } catch {
-      return; // host unreachable: the status says so; the activity stays as last known
-    }
-    for (const [id, fields] of plan.apply(plan.probe.parse(stdout))) out.set(id, fields);
-  }
-
-  /**
-   * The probe for the sessions of one tmux server on a host, and what to do with its answer.
-   * Split so a per-host sweep can run the probe inside its own one command (src/ops/host-probes.ts).
-   */
-  async planTmuxGroup(host: Host, target: ScreenTarget, items: readonly Observed[]): Promise<{ probe: Probe<ProbeResult>; apply(result: ProbeResult): Map<string, ActivityFields> }> {
+  /** The probe for the sessions of one tmux server on a host, and what to do with its answer. */
+  private async planTmuxGroup(host: Host, target: ScreenTarget, items: readonly Planned[]): Promise<{ probe: Probe<ProbeResult>; apply(result: ProbeResult, live: (id: string) => boolean): Map<string, ActivityFields> }> {
     const now = Date.now();
     const prepared = await Promise.all(
       items.map(async (item) => {
@@ -155,10 +183,10 @@ export class ActivityTracker {
         capture: captureWish(p.agent, p.memory, this.rules, now),
       })),
     );
-    const apply = (result: ProbeResult): Map<string, ActivityFields> => {
+    const apply = (result: ProbeResult, live: (id: string) => boolean): Map<string, ActivityFields> => {
       const out = new Map<string, ActivityFields>();
       const localNow = Date.now();
-      for (const p of prepared) {
+      for (const p of prepared.filter((x) => live(x.item.record.id))) {
         const seen: ProbeSession = result.sessions.get(p.session) ?? { lines: '' };
         const clock = host.isRemote ? result.clock : localClock();
         const { text, from } = host.isRemote ? { text: seen.lines, from: p.memory?.cursor ?? 0 } : readLocalLines(p.paths.stateFile, p.memory?.cursor ?? 0);
@@ -184,7 +212,7 @@ export class ActivityTracker {
   }
 
   /** Runtimes without a tmux pane (process): output changes and the log's last lines. */
-  private async observeOther(item: Observed, out: Map<string, ActivityFields>): Promise<void> {
+  private async observeOther(item: Planned, out: Map<string, ActivityFields>): Promise<void> {
     const runtime = item.backend.runtime;
     const memory = memoryOf(item.record);
     const paths = await activityPaths(item.backend.host, item.backend.dataDir, item.record.id);

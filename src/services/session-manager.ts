@@ -9,7 +9,7 @@ import { defaultPrefix, newSessionId } from '../core/ids.js';
 import { sameProcessAlive, startTicks } from '../core/proc.js';
 import { exists, joinPath } from '../ops/fs.js';
 import { assertBranchName, branchExists } from '../ops/git-workspace.js';
-import { sweep, type SessionCheck, type SweepTarget } from '../lifecycle/sweep.js';
+import { sweep, type SessionCheck, type SweepReport, type SweepTarget } from '../lifecycle/sweep.js';
 import type { EventRepo } from '../store/events.js';
 import type { SessionRecord, SessionRepo, SessionStatus } from '../store/sessions.js';
 import type { Backend, RuntimeHandle } from '../strategies/types.js';
@@ -18,7 +18,8 @@ import { Interrupt } from './interrupt.js';
 import { unreachableFrom, type Unreachable } from './unreachable.js';
 import { agentNameFor, assertAgentInstalled, launchAgent, prepareWorkspace, repoPathFor, rollback, type Undo } from './launch.js';
 import { activityPaths } from '../activity/install.js';
-import { ActivityTracker, type TransitionListener } from '../activity/tracker.js';
+import { ActivityTracker, type ActivityRound, type TransitionListener } from '../activity/tracker.js';
+import type { ExecResult } from '../host/host.js';
 
 /** Statuses from which `session restore` relaunches the agent. */
 const RESTORABLE_STATUSES: readonly SessionStatus[] = ['exited', 'killed', 'failed'];
@@ -177,26 +178,42 @@ export class SessionManager {
 
   /** Sessions with their status checked against the runtime (running → exited when the agent is gone). */
   async list(projectName?: string): Promise<SessionView[]> {
-    const plan = await this.planSweep(projectName);
-    return this.withActivity(this.applySweep(plan, (await sweep(plan.targets)).checks));
-  }
-
-  /**
-   * Observe what the agents of checked sessions do (src/activity) and show it: running
-   * sessions, and those just seen exiting. Unreachable hosts keep their last known activity.
-   */
-  async withActivity(views: SessionView[]): Promise<SessionView[]> {
-    const wanted = views.filter((v) => !v.unreachable && (v.status === 'running' || (v.status === 'exited' && v.activity !== 'exited')));
-    if (wanted.length === 0) return views;
-    const items = await Promise.all(wanted.map(async (v) => ({ record: v as SessionRecord, backend: await this.backendOf(v), alive: v.status === 'running' })));
-    const fields = await this.tracker.observe(items);
-    return views.map((v) => ({ ...v, ...fields.get(v.id) }));
+    return this.sweepWithActivity(await this.planSweep(projectName));
   }
 
   /** Named sessions checked now (liveness and activity), in the order asked. */
   async check(ids: string[]): Promise<SessionView[]> {
-    const plan = await this.planFor(ids.map((id) => this.get(id)));
-    return this.withActivity(this.applySweep(plan, (await sweep(plan.targets)).checks));
+    return this.sweepWithActivity(await this.planFor(ids.map((id) => this.get(id))));
+  }
+
+  /** A sweep with the activity probes riding along in each host's one command. */
+  private async sweepWithActivity(plan: SweepPlan): Promise<SessionView[]> {
+    const activity = await this.planActivity(plan);
+    const report = await sweep(plan.targets, { extraProbes: [activity.probesFor] });
+    return this.finishActivity(activity, this.applySweep(plan, report.checks), report);
+  }
+
+  /**
+   * What the agents of a sweep's sessions do (src/activity): the probes to add to each
+   * host's sweep command. Running sessions are probed; exited ones only recorded as such.
+   */
+  async planActivity(plan: SweepPlan): Promise<ActivityRound> {
+    const wanted = plan.records.filter((r) => !plan.failed.has(r.id) && (r.status === 'running' || (r.status === 'exited' && r.activity !== 'exited')));
+    return this.tracker.plan(await Promise.all(wanted.map(async (record) => ({ record, backend: await this.backendOf(record) }))));
+  }
+
+  /** After the sweep: the views with what their agents do (unreachable hosts keep the last known). */
+  async finishActivity(activity: ActivityRound, views: SessionView[], report: Pick<SweepReport, 'hosts'>): Promise<SessionView[]> {
+    const alive = new Map<string, boolean>();
+    for (const v of views) {
+      if (v.unreachable) continue;
+      if (v.status === 'running') alive.set(v.id, true);
+      else if (v.status === 'exited' && v.activity !== 'exited') alive.set(v.id, false);
+    }
+    const results = new Map<string, ExecResult>();
+    for (const h of report.hosts) for (const [key, r] of h.probes ?? []) results.set(key, r);
+    const fields = await activity.finish(alive, results);
+    return views.map((v) => ({ ...v, ...fields.get(v.id) }));
   }
 
   /** When ennio last typed a message into the session (ms), if ever. */
