@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // with limited parallelism and generous timeouts (no timed assertions inside tests).
 // Two projects: every test in-process, and the CLI end-to-end files again through the
 // orchestrator (ENNIO_TEST_SERVER=1): output, errors and exit codes must be the same.
-const CLI_E2E = ['test/local-cli.test.ts', 'test/local-sessions.test.ts', 'test/local-errors.test.ts', 'test/remote-strategies.test.ts', 'test/server-*.test.ts'];
+const CLI_E2E = ['test/local-cli.test.ts', 'test/activity-local.test.ts', 'test/activity-remote.test.ts', 'test/local-sessions.test.ts', 'test/local-errors.test.ts', 'test/remote-strategies.test.ts', 'test/server-*.test.ts'];
 
 export default defineConfig({
   test: {

@@ -3,6 +3,8 @@
 import { spawnSync } from 'node:child_process';
 
 const benches = [
+  ['Activity hook: cost per agent event (budget 20 ms median)', 'bench/hook-bench.ts'],
+  ['Activity: from a hook firing to `ennio status` (local, orchestrator; budget 100 ms)', 'bench/activity-bench.ts'],
   ['SSH: warm SshHost vs OpenSSH ControlMaster (issue: remote execution)', 'bench/ssh-bench.ts'],
   ['Remote spawn along the real SessionManager path', 'bench/spawn-bench.ts'],
   ['ennio-node: gRPC through the SSH tunnel vs tmux strategy vs ControlMaster', 'bench/node-bench.ts'],

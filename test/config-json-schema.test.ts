@@ -8,7 +8,7 @@ describe('configJsonSchema', () => {
     expect(schema['title']).toBe('ennio.yaml');
     const text = JSON.stringify(schema);
     const props = schema['properties'] as Record<string, unknown>;
-    expect(Object.keys(props).sort()).toEqual(['api_token', 'defaults', 'port', 'projects', 'server']);
+    expect(Object.keys(props).sort()).toEqual(['activity', 'api_token', 'defaults', 'notifications', 'notify', 'port', 'projects', 'server']);
     for (const key of ['ssh_config', 'host_key_policy', 'node_config', 'auth_token', 'passphrase', 'accept_new']) {
       expect(text).toContain(key);
     }

@@ -119,15 +119,17 @@ describe.skipIf(skip !== undefined)('batched sweeps over SSH', () => {
     expect(status['alpha-quits']).toBe('exited');
     expect(status['alpha-gone']).toBe('exited');
     expect(store.sessions.get('alpha-quits')?.exit_code).toBe(3);
-    expect(store.events.list('alpha-quits').map((e) => [e.type, e.detail])).toEqual([['exited', { observed: 'agent process exited', exit_code: 3 }]]);
-    expect(store.events.list('alpha-gone').map((e) => [e.type, e.detail])).toEqual([['exited', { observed: 'runtime gone' }]]);
+    // The exit, then what it means for the agent's activity (src/activity).
+    const exitedActivity = ['activity', expect.objectContaining({ activity: 'exited', previous: null })];
+    expect(store.events.list('alpha-quits').map((e) => [e.type, e.detail])).toEqual([['exited', { observed: 'agent process exited', exit_code: 3 }], exitedActivity]);
+    expect(store.events.list('alpha-gone').map((e) => [e.type, e.detail])).toEqual([['exited', { observed: 'runtime gone' }], exitedActivity]);
     expect(views.some((v) => v.unreachable)).toBe(false);
 
     // The next sweep: one command again, and nothing recorded twice.
     const again = host.commandCount;
     await manager.list();
     expect(host.commandCount - again).toBe(1);
-    expect(store.events.list('alpha-quits')).toHaveLength(1);
+    expect(store.events.list('alpha-quits')).toHaveLength(2);
   });
 
   it('runs probes another feature registers for the host in that same command', async () => {

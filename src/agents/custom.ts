@@ -1,11 +1,13 @@
 import { EnnioError } from '../core/errors.js';
 import type { AgentPlugin } from './types.js';
 import { withRules } from './rules.js';
+import { genericPrompt, screenReader } from './screen-patterns.js';
 
 /**
  * Any command line (`agent_config.command`), run through `sh -c` so users can write
  * pipes and arguments naturally; it is their own config, not untrusted input. The
- * prompt is typed in as the first message once the program is up.
+ * prompt is typed in as the first message once the program is up. Its activity is read
+ * from the screen: a question or a prompt on the last line.
  */
 export const custom: AgentPlugin = {
   name: 'custom',
@@ -24,4 +26,5 @@ export const custom: AgentPlugin = {
     const text = withRules(rules, prompt);
     return { command, ...(text ? { typedPrompt: text } : {}) };
   },
+  activity: { hooks: 'none', readScreen: screenReader(genericPrompt) },
 };

@@ -8,6 +8,8 @@ import type { ConnectResult, DisconnectResult, NodeListRow, NodeStatus } from '.
 export type NodeConnectJson = Omit<ConnectResult, 'forward'>;
 export type { DisconnectResult as NodeDisconnectJson, NodeListRow as NodeListJson, NodeStatus as NodeStatusJson };
 
+import type { Activity } from '../activity/types.js';
+
 /** A session as clients see it: the store record without the opaque runtime handle. */
 export interface SessionJson {
   id: string;
@@ -27,6 +29,12 @@ export interface SessionJson {
   updated_at: string;
   exit_code: number | null;
   info: unknown;
+  /** What the agent is doing: working, waiting_input (it needs you), idle, exited, unknown. */
+  activity: Activity;
+  /** When it entered that activity (ISO 8601). */
+  activity_since: string;
+  /** The agent's own conversation id (claude's session_id), used by restore to continue it. */
+  agent_session_id: string | null;
   /** Set when the host could not be reached: the status shown is the last one known. */
   unreachable?: string;
   [extra: string]: unknown;
@@ -68,6 +76,20 @@ export interface OutputResult {
 export interface CleanupResult {
   killed: string[];
   purged: string[];
+}
+
+/** What `wait` waits for: one activity, or `any` = the agent stopped working (idle, waiting_input or exited). */
+export type WaitFor = 'idle' | 'waiting_input' | 'exited' | 'any';
+
+export interface WaitRequest {
+  ids: string[];
+  for: WaitFor;
+  /** Seconds; absent = no limit. */
+  timeout?: number;
+}
+
+export interface WaitResult {
+  sessions: Array<{ id: string; activity: Activity; activity_since: string }>;
 }
 
 export interface ListResult {
@@ -122,6 +144,12 @@ export interface EnnioApi {
   kill(id: string): Promise<SessionJson>;
   restore(id: string): Promise<SessionJson>;
   cleanup(purge: boolean): Promise<CleanupResult>;
+  /**
+   * Until every session reached the activity (TIMEOUT when `timeout` passes first; SESSION_STATE
+   * when one exits while waiting for idle or waiting_input). A state entered before the last
+   * message sent to a session does not count: that message has not been taken up yet.
+   */
+  wait(req: WaitRequest): Promise<WaitResult>;
   /** Node projects with their daemon's state (never starts a daemon). */
   nodes(): Promise<NodeListRow[]>;
   /** The daemon of a project or host (does not start it). */

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { request, type IncomingMessage } from 'node:http';
 import { EnnioError, type ErrorCode } from '../core/errors.js';
-import type { CleanupResult, DashboardLogin, EnnioApi, NodeConnectJson, NodeDisconnectJson, NodeListJson, NodeStatusJson, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest, WireError } from './contract.js';
+import type { CleanupResult, DashboardLogin, EnnioApi, NodeConnectJson, NodeDisconnectJson, NodeListJson, NodeStatusJson, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest, WaitRequest, WaitResult, WireError } from './contract.js';
 import { BUILD_HEADER, CALLER_HEADER, encodeCaller, NDJSON, REQUEST_ID_HEADER, type WireCaller, type WireLine } from './wire.js';
 
 /** Nobody listens on the socket (never started, or killed): the caller may start one and retry. */
@@ -174,6 +174,10 @@ export class HttpApi implements EnnioApi {
 
   cleanup(purge: boolean): Promise<CleanupResult> {
     return this.call('POST', '/api/v1/cleanup', { purge });
+  }
+
+  wait(req: WaitRequest): Promise<WaitResult> {
+    return this.call('POST', '/api/v1/wait', req);
   }
 
   nodes(): Promise<NodeListJson[]> {

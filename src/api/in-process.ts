@@ -5,13 +5,24 @@
 import type { SessionView } from '../services/session-manager.js';
 import type { Context } from '../cli/context.js';
 import type { EnnioConfig } from '../config/schema.js';
-import type { CleanupResult, EnnioApi, NodeApi, NodeConnectJson, NodeDisconnectJson, NodeListJson, NodeStatusJson, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest } from './contract.js';
+import type { CleanupResult, EnnioApi, NodeApi, NodeConnectJson, NodeDisconnectJson, NodeListJson, NodeStatusJson, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest, WaitRequest, WaitResult } from './contract.js';
+import { waitFor } from '../activity/wait.js';
 import { followOutput } from './follow.js';
+import type { Activity } from '../activity/types.js';
 
-/** What clients see of a session: the record without the opaque runtime handle. */
+/**
+ * What clients see of a session: the record without the opaque runtime handle and the
+ * activity tracker's memory. A session never observed is unknown while it runs, exited after.
+ */
 export function publicSession(s: SessionView): SessionJson {
-  const { runtime_handle: _handle, info, ...rest } = s;
-  return { ...rest, info: info ? (JSON.parse(info) as unknown) : null };
+  const { runtime_handle: _handle, activity_state: _memory, info, activity, activity_since, ...rest } = s;
+  const live = s.status === 'running' || s.status === 'spawning';
+  return {
+    ...rest,
+    info: info ? (JSON.parse(info) as unknown) : null,
+    activity: (activity as Activity | null) ?? (live ? 'unknown' : 'exited'),
+    activity_since: activity_since ?? s.updated_at,
+  };
 }
 
 /** The ennio-node part of the API, over a NodeManager in this process (loaded only when used). */
@@ -97,6 +108,15 @@ export class InProcessApi implements EnnioApi {
 
   cleanup(purge: boolean): Promise<CleanupResult> {
     return this.ctx.manager.cleanup(purge);
+  }
+
+  wait(req: WaitRequest): Promise<WaitResult> {
+    return waitFor(req, async (ids) =>
+      (await this.ctx.manager.check(ids)).map((s) => {
+        const { activity, activity_since } = publicSession(s);
+        return { id: s.id, activity, activity_since, lastMessageAt: this.ctx.manager.lastMessageAt(s.id) };
+      }),
+    );
   }
 
   nodes(): Promise<NodeListJson[]> {

@@ -4,6 +4,7 @@
  * holds the matching plain types for the thin client, which must not load zod.
  */
 import { z } from 'zod';
+import { ACTIVITIES } from '../activity/types.js';
 
 const sessionId = z.string().min(1).max(128).describe('Session id, e.g. app-1a2b3c');
 
@@ -25,6 +26,9 @@ export const sessionSchema = z.looseObject({
   updated_at: z.string(),
   exit_code: z.number().int().nullable(),
   info: z.unknown(),
+  activity: z.enum(ACTIVITIES).describe('What the agent is doing: working, waiting_input (it needs you), idle (its turn is over), exited, unknown'),
+  activity_since: z.string().describe('When it entered that activity (ISO 8601)'),
+  agent_session_id: z.string().nullable().describe("The agent's own conversation id; restore continues it"),
   unreachable: z.string().optional().describe('Why the host could not be reached; the status shown is the last one known.'),
 });
 
@@ -63,6 +67,15 @@ export const nodeList = z.array(nodeRow);
 export const nodeConnectResult = z.object({ project: z.string(), target: z.string(), deployed: z.boolean(), heartbeat: z.record(z.string(), z.unknown()) });
 export const nodeDisconnectRequest = z.strictObject({ shutdown: z.boolean().default(false) });
 export const nodeDisconnectResult = z.object({ project: z.string(), target: z.string(), stopped: z.boolean(), idleTimeoutSecs: z.number() });
+
+export const waitRequest = z.strictObject({
+  ids: z.array(sessionId).min(1),
+  for: z.enum(['idle', 'waiting_input', 'exited', 'any']).default('any').describe('any = the agent stopped working: idle, waiting_input or exited'),
+  timeout: z.number().positive().optional().describe('Seconds; error TIMEOUT (HTTP 408) when they pass first'),
+});
+export const waitResult = z.object({
+  sessions: z.array(z.object({ id: z.string(), activity: z.enum(ACTIVITIES), activity_since: z.string() })),
+});
 
 export const errorSchema = z.object({
   error: z.object({ code: z.string().describe('Stable code, e.g. UNKNOWN_SESSION'), message: z.string(), hint: z.string().optional() }),

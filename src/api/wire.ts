@@ -64,6 +64,8 @@ export function httpStatusFor(code: string): number {
       return 502;
     case 'INTERRUPTED':
       return 499;
+    case 'TIMEOUT':
+      return 408;
     default:
       return 500;
   }

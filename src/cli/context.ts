@@ -9,6 +9,7 @@ import type { Env } from '../core/request-env.js';
 import { ennioHome, openStore, type Store } from '../store/db.js';
 import { Backends } from '../services/backends.js';
 import { SessionManager } from '../services/session-manager.js';
+import type { TransitionListener } from '../activity/tracker.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -61,10 +62,11 @@ export function contextWithStore(
   loaded: { config: EnnioConfig; path: string },
   store: Store,
   home: string,
+  onActivity?: TransitionListener,
 ): Omit<Context, 'close'> & { closeBackends(): Promise<void> } {
   const { config, path } = loaded;
   const backends = new Backends(config, home);
-  const manager = new SessionManager(config, dirname(path), store.sessions, store.events, backends);
+  const manager = new SessionManager(config, dirname(path), store.sessions, store.events, backends, onActivity);
   return { config, configPath: path, manager, backends, store, closeBackends: () => backends.close() };
 }
 

@@ -20,6 +20,8 @@ const EXIT: Partial<Record<ErrorCode, number>> = {
   NODE_UNAVAILABLE: 5,
   SERVER_UNAVAILABLE: 6,
   SERVER_BUILD: 6,
+  // As timeout(1) does: scripts tell "gave up waiting" from failures.
+  TIMEOUT: 124,
 };
 
 export function exitCodeFor(err: unknown): number {

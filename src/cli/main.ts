@@ -9,6 +9,7 @@ import { registerDriveCommands } from './drive-commands.js';
 import { exitCodeFor, formatError } from './exit.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerSessionCommands } from './session-commands.js';
+import { registerWaitCommand } from './wait-command.js';
 
 const argv = process.argv.slice(2);
 // Set once the argv pre-pass has run (below); globals() is called only by actions.
@@ -33,10 +34,11 @@ const globals = (): GlobalOptions => {
 
 // The hot commands are registered from light modules; the rest (config, doctor, demo, node)
 // load SQLite, zod and ssh2, so they are imported only when the command line may need them.
-const LIGHT = new Set(['spawn', 'status', 'session', 'send', 'logs', 'attach', 'start', 'stop', 'server', 'api', 'dashboard']);
+const LIGHT = new Set(['spawn', 'status', 'session', 'send', 'logs', 'attach', 'wait', 'start', 'stop', 'server', 'api', 'dashboard']);
 
 registerSessionCommands(program, globals);
 registerDriveCommands(program, globals);
+registerWaitCommand(program, globals);
 registerServerCommands(program, globals);
 registerDashboard(program, globals);
 const word = commandWord(program, argv);

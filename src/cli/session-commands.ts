@@ -4,18 +4,27 @@ import pc from 'picocolors';
 import type { SessionJson } from '../api/contract.js';
 import { withApi } from './api-link.js';
 import type { GlobalOptions } from './context.js';
-import { age, printJson, table } from './output.js';
+import { age, elapsed, printJson, table } from './output.js';
 
 function colorStatus(status: string): string {
   const paint = { running: pc.green, spawning: pc.yellow, exited: pc.yellow, killed: pc.dim, failed: pc.red }[status];
   return paint && process.stdout.isTTY ? paint(status) : status;
 }
 
+/** "waiting 3m": what a running agent does and for how long ('-' once it is not running). */
+function activityCell(s: SessionJson): string {
+  if (s.status !== 'running' && s.status !== 'spawning') return '-';
+  const label = s.activity === 'waiting_input' ? 'waiting' : s.activity;
+  const text = `${label} ${elapsed(s.activity_since)}`;
+  const paint = { waiting_input: pc.magenta, working: pc.cyan, idle: pc.green }[s.activity as string];
+  return paint && process.stdout.isTTY ? paint(text) : text;
+}
+
 function sessionsTable(sessions: SessionJson[]): string {
   if (sessions.length === 0) return 'no sessions';
   return table(
-    ['ID', 'PROJECT', 'STATUS', 'AGENT', 'HOST', 'BRANCH', 'CREATED'],
-    sessions.map((s) => [s.id, s.project, colorStatus(s.unreachable ? `${s.status} (unreachable: ${s.unreachable_reason ?? 'error'})` : s.status), s.agent, s.host, s.branch, age(s.created_at)]),
+    ['ID', 'PROJECT', 'STATUS', 'ACTIVITY', 'AGENT', 'HOST', 'BRANCH', 'CREATED'],
+    sessions.map((s) => [s.id, s.project, colorStatus(s.unreachable ? `${s.status} (unreachable: ${s.unreachable_reason ?? 'error'})` : s.status), activityCell(s), s.agent, s.host, s.branch, age(s.created_at)]),
   );
 }
 
@@ -60,6 +69,8 @@ export function registerSessionCommands(program: Command, globals: () => GlobalO
         const rows: Array<[string, string]> = [
           ['id', s.id], ['project', s.project], ['status', colorStatus(s.status) + (s.unreachable ? ` (unreachable: ${s.unreachable_reason ?? 'error'})` : '')],
           ...(s.unreachable ? ([['unreachable', s.unreachable]] as Array<[string, string]>) : []),
+          ['activity', `${s.activity} since ${s.activity_since} (${elapsed(s.activity_since)})`],
+          ...(s.agent_session_id ? ([['agent session', s.agent_session_id]] as Array<[string, string]>) : []),
           ['agent', s.agent], ['runtime', s.runtime_name], ['backend', s.backend], ['host', s.host], ['branch', s.branch],
           ['workspace', s.workspace_path], ['created', `${s.created_at} (${age(s.created_at)})`],
           ...(s.issue ? ([['issue', s.issue]] as Array<[string, string]>) : []),

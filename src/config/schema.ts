@@ -109,6 +109,28 @@ export const serverConfig = z.strictObject({
   host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP API listens on; anything but loopback needs api_token.'),
 });
 
+export const activityConfig = z.strictObject({
+  quiet_after: duration.default(10_000).describe('A screen unchanged this long (and no hook this long) is not working: the screen decides between idle and waiting.'),
+  stale_after: duration.default(900_000).describe('"working" with no hook and nothing on screen to say otherwise for this long becomes unknown.'),
+});
+
+const activityName = z.enum(['working', 'waiting_input', 'idle', 'exited', 'unknown']);
+
+export const notificationRule = z
+  .strictObject({
+    on: z.array(activityName).min(1).describe('Notify when a session enters one of these activities.'),
+    command: z.array(z.string()).min(1).optional().describe('argv run with the event as JSON on stdin (no shell).'),
+    webhook: z.url({ protocol: /^https?$/ }).optional().describe('POST the event as JSON here (retried with backoff).'),
+    desktop: z.boolean().optional().describe('notify-send when a desktop is there (DISPLAY or WAYLAND_DISPLAY). Default: true when no command or webhook is given.'),
+    min_working: duration.default(20_000).describe('"idle" notifies only after the session worked at least this long.'),
+  })
+  .refine((r) => r.command !== undefined || r.webhook !== undefined || r.desktop !== false, { message: 'give command, webhook, or desktop: true' });
+
+export const notifySettings = z.strictObject({
+  debounce: duration.default(3000).describe('Changes of one session within this time make one notification (its latest state).'),
+  burst: z.number().int().min(2).default(3).describe('This many notifications due at once go out as one summary.'),
+});
+
 export const config = z.strictObject({
   port: z.number().int().min(0).max(65535).default(3000).describe('TCP port of the HTTP API and dashboard (0: any free port).'),
   api_token: z.string().min(16, 'use at least 16 characters').optional().describe('Bearer token required by every call on the TCP port.'),
@@ -121,10 +143,16 @@ export const config = z.strictObject({
     })
     .prefault({}),
   projects: z.array(project).default([]),
+  activity: activityConfig.prefault({}),
+  notifications: z.array(notificationRule).default([]).describe('Tell someone when sessions need them (the orchestrator sends these).'),
+  notify: notifySettings.prefault({}),
 });
 
 export type EnnioConfig = z.infer<typeof config>;
 export type ServerConfig = z.infer<typeof serverConfig>;
+export type ActivityConfig = z.infer<typeof activityConfig>;
+export type NotificationRule = z.infer<typeof notificationRule>;
+export type NotifySettings = z.infer<typeof notifySettings>;
 export type ProjectConfig = z.infer<typeof project>;
 export type SshConfig = z.infer<typeof sshConfig>;
 export type NodeConfig = z.infer<typeof nodeConfig>;

@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'NODE_RPC'
   | 'NOT_SUPPORTED'
   | 'INTERRUPTED'
+  | 'TIMEOUT'
   | 'SERVER_UNAVAILABLE'
   | 'SERVER_BUILD'
   | 'UNAUTHORIZED'

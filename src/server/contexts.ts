@@ -12,6 +12,7 @@ import type { Env } from '../core/request-env.js';
 import type { Backends } from '../services/backends.js';
 import type { SessionManager } from '../services/session-manager.js';
 import type { Store } from '../store/db.js';
+import type { TransitionListener } from '../activity/tracker.js';
 
 export interface PooledContext {
   key: string;
@@ -34,6 +35,8 @@ export class ContextPool {
   constructor(
     private readonly store: Store,
     private readonly home: string,
+    /** Who hears the activity changes of a config's sessions (its notifications). */
+    private readonly onActivity?: (configPath: string, config: EnnioConfig, env: Env) => TransitionListener,
   ) {}
 
   get(caller: Caller): PooledContext {
@@ -56,7 +59,7 @@ export class ContextPool {
     }
     const env = { ...caller.env };
     const loaded = loadConfigFor({ ...caller, env });
-    const ctx = contextWithStore(loaded, this.store, this.home);
+    const ctx = contextWithStore(loaded, this.store, this.home, this.onActivity?.(loaded.path, loaded.config, env));
     const pooled: PooledContext = { key, configPath: loaded.path, config: loaded.config, manager: ctx.manager, backends: ctx.backends, env, cwd: caller.cwd };
     this.byKey.set(key, pooled);
     this.byConfig.set(loaded.path, pooled);

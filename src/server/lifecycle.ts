@@ -12,6 +12,7 @@ import { withEnv } from '../core/request-env.js';
 import { ReconnectGate } from '../lifecycle/backoff.js';
 import { sweep, type ProbeProvider, type SweepReport, type SweepTarget } from '../lifecycle/sweep.js';
 import type { SessionView, SweepPlan } from '../services/session-manager.js';
+import type { ActivityRound } from '../activity/tracker.js';
 import type { EventRepo } from '../store/events.js';
 import type { ContextPool, PooledContext } from './contexts.js';
 import type { Logger } from './log.js';
@@ -123,24 +124,27 @@ export class Lifecycle {
         const gen = this.genOf(ctx.configPath);
         try {
           const plan = await withEnv(ctx.env, () => ctx.manager.planSweep());
-          return { ctx, plan, gen };
+          // Activity probes ride along in the same command per host (src/activity).
+          const activity = await withEnv(ctx.env, () => ctx.manager.planActivity(plan));
+          return { ctx, plan, gen, activity };
         } catch (err) {
           this.log.warn('sweep failed', { config: ctx.configPath, error: errorText(err) });
           return undefined;
         }
       }),
     );
-    const plans = planned.filter((p): p is { ctx: PooledContext; plan: SweepPlan; gen: number } => p !== undefined);
+    const plans = planned.filter((p): p is { ctx: PooledContext; plan: SweepPlan; gen: number; activity: ActivityRound } => p !== undefined);
     // The store is shared: a session two configs both show is checked once.
     const targets = new Map<string, SweepTarget>();
     for (const { ctx, plan } of plans) for (const t of plan.targets) if (!targets.has(t.id)) targets.set(t.id, { ...t, env: ctx.env });
     // A host that hangs (a cut link) must not hold every other host's status for connection_timeout.
     const budgetMs = Math.max(BUDGET_MIN_MS, 2 * this.intervalMs());
-    const report = await sweep([...targets.values()], { gate: this.gate, extraProbes: this.probeProviders, inFlight: this.inFlight, budgetMs });
+    const extraProbes = [...this.probeProviders, ...plans.map((p) => p.activity.probesFor)];
+    const report = await sweep([...targets.values()], { gate: this.gate, extraProbes, inFlight: this.inFlight, budgetMs });
     let sessions = 0;
-    for (const { ctx, plan, gen } of plans) {
+    for (const { ctx, plan, gen, activity } of plans) {
       try {
-        const views = withEnv(ctx.env, () => ctx.manager.applySweep(plan, report.checks));
+        const views = await withEnv(ctx.env, () => ctx.manager.finishActivity(activity, ctx.manager.applySweep(plan, report.checks), report));
         const previous = this.latest.get(ctx.configPath);
         if (!previous || previous.gen <= gen) {
           const result = { sessions: views, at: report.at, ms: Date.now() - started, gen };
@@ -228,7 +232,9 @@ export class Lifecycle {
         result = { sessions, at, ms: Date.now() - at, gen };
       }
     }
-    return { sessions: project ? result.sessions.filter((s) => s.project === project) : result.sessions, at: result.at };
+    // Hooks seen since the sweep (the activity watcher) are already in the store: show them.
+    const sessions = ctx.manager.latestRecords(result.sessions);
+    return { sessions: project ? sessions.filter((s) => s.project === project) : sessions, at: result.at };
   }
 
   /** Running sessions in the latest sweeps (the orchestrator stays while any runs). */

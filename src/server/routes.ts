@@ -123,6 +123,10 @@ export const ROUTES: Route[] = [
     handle: async (c) => ({ argv: await c.api().attachArgv(c.params['id']!) }),
   },
   {
+    method: 'POST', path: '/api/v1/wait', summary: 'Block until sessions reach an activity (idle, waiting_input, exited, any)', body: s.waitRequest, response: s.waitResult, needsConfig: true,
+    handle: (c) => c.api().wait(parse(s.waitRequest, c.body, 'wait request')),
+  },
+  {
     method: 'POST', path: '/api/v1/cleanup', summary: 'Kill sessions whose agent exited; purge forgets killed ones', body: s.cleanupRequest, response: s.cleanupResult, needsConfig: true,
     handle: (c) => c.mutation(() => c.api().cleanup(parse(s.cleanupRequest, c.body ?? {}, 'cleanup request').purge)),
   },

@@ -21,6 +21,8 @@ import { ContextPool } from './contexts.js';
 import { createHandler, type HandlerDeps } from './http-handler.js';
 import { acquireLock } from './instance-lock.js';
 import { Lifecycle } from './lifecycle.js';
+import { ActivityWatcher } from './activity-watcher.js';
+import { Notifier } from '../notify/notifier.js';
 import type { Logger } from './log.js';
 import type { ServerFacts } from './routes.js';
 import { LiveFeed } from './live-feed.js';
@@ -116,7 +118,15 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   const releaseLock = lock.release;
   const startedAt = Date.now();
   const store = openStore(home);
-  const pool = new ContextPool(store, home);
+  // Notifications: one notifier per config, kept across edits of that config.
+  const notifiers = new Map<string, Notifier>();
+  const pool = new ContextPool(store, home, (configPath, config, env) => {
+    let notifier = notifiers.get(configPath);
+    if (notifier) notifier.update(config, env);
+    else notifiers.set(configPath, (notifier = new Notifier(config, env, log)));
+    return notifier.listener;
+  });
+  const watcher = new ActivityWatcher(home, pool, log);
   let defaultConfig: EnnioConfig | undefined;
   try {
     defaultConfig = withEnv(opts.caller.env, () => pool.get(opts.caller).config);
@@ -217,12 +227,14 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   }
   writeState();
   lifecycle.start();
+  watcher.start();
   log.info('orchestrator started', { pid: process.pid, version: VERSION, build: BUILD, socket, port, sweep_interval_ms: sweepMs() });
 
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       log.info('stopping');
       lifecycle.stop();
+      watcher.stop();
       for (const c of deps.inflight.values()) c.abort();
       terminals.closeAll();
       unixServer.closeAllConnections();
@@ -230,6 +242,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
       await Promise.all([new Promise((r) => unixServer.close(r)), new Promise((r) => tcpServer.close(r))]);
       const { closeAllRemote } = await import('../strategies/remote.js');
       await closeAllRemote().catch((err: unknown) => log.warn('closing remote connections failed', { error: String(err) }));
+      await Promise.all([...notifiers.values()].map((n) => n.close()));
       rmSync(files.state, { force: true });
       rmSync(socket, { force: true });
       releaseLock();

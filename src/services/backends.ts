@@ -45,6 +45,7 @@ export class Backends {
       host: this.local,
       workspaces: new HostWorkspaces(this.local, join(this.ennioHome, 'workspaces')),
       runtime,
+      dataDir: this.ennioHome,
     };
   }
 

@@ -9,6 +9,8 @@ import { EnnioError } from '../core/errors.js';
 import type { Host } from '../host/host.js';
 import { resolve } from 'node:path';
 import { createSymlink, expandHome, joinPath, writeFileOn } from '../ops/fs.js';
+import { workspaceFiles } from '../ops/workspace-files.js';
+import { prepareActivity } from '../activity/install.js';
 import type { Backend, RuntimeHandle } from '../strategies/types.js';
 
 export type Undo = () => Promise<void>;
@@ -83,6 +85,8 @@ export interface LaunchInput {
   workspace: string;
   env: Record<string, string>;
   prompt?: string;
+  /** The agent's conversation to continue (restore). */
+  resume?: string;
 }
 
 /** Write the agent's files, start it, and type its first prompt when its CLI wants that. */
@@ -94,13 +98,18 @@ const MAX_LAUNCH_BYTES = 12_000;
 
 export async function launchAgent(backend: Backend, input: LaunchInput, undos: Undo[]): Promise<RuntimeHandle> {
   const plugin = agentPlugin(input.agent);
+  // Hooks first: the agent reports its first event (SessionStart) as it starts.
+  const activity = await prepareActivity(backend.host, backend.dataDir, input.sessionId);
+  await plugin.activity.installHooks?.(workspaceFiles(backend.host, input.workspace), activity);
   const build = (prompt: string | undefined): AgentLaunch =>
     plugin.launch({
       sessionId: input.sessionId,
       workspace: input.workspace,
       config: input.project.agent_config ?? { args: [] },
+      activity,
       ...(input.project.agent_rules ? { rules: input.project.agent_rules } : {}),
       ...(prompt ? { prompt } : {}),
+      ...(input.resume ? { resume: input.resume } : {}),
     });
   let launch = build(input.prompt);
   if (input.prompt && Buffer.byteLength(launch.command.join(' ')) > MAX_LAUNCH_BYTES) {

@@ -11,7 +11,7 @@ import { exists, joinPath } from '../ops/fs.js';
 import { assertBranchName } from '../ops/branch-name.js';
 import { branchExists } from '../ops/git-workspace.js';
 import { normalizeMessage } from '../ops/message.js';
-import { sweep, type SessionCheck, type SweepTarget } from '../lifecycle/sweep.js';
+import { sweep, type SessionCheck, type SweepReport, type SweepTarget } from '../lifecycle/sweep.js';
 import type { EventRepo } from '../store/events.js';
 import type { SessionRecord, SessionRepo, SessionStatus } from '../store/sessions.js';
 import type { Backend, RuntimeHandle, TerminalSize, TerminalStream } from '../strategies/types.js';
@@ -19,6 +19,9 @@ import type { Backends } from './backends.js';
 import { Interrupt } from './interrupt.js';
 import { unreachableFrom, type Unreachable } from './unreachable.js';
 import { agentNameFor, assertAgentInstalled, launchAgent, prepareWorkspace, repoPathFor, rollback, type Undo } from './launch.js';
+import { activityPaths } from '../activity/install.js';
+import { ActivityTracker, type ActivityRound, type TransitionListener } from '../activity/tracker.js';
+import type { ExecResult } from '../host/host.js';
 
 /** Statuses from which `session restore` relaunches the agent. */
 const RESTORABLE_STATUSES: readonly SessionStatus[] = ['exited', 'killed', 'failed'];
@@ -73,13 +76,19 @@ function withRetry(view: Unreachable, retryAt: number | undefined): Unreachable 
 }
 
 export class SessionManager {
+  private readonly tracker: ActivityTracker;
+
   constructor(
     private readonly config: EnnioConfig,
     private readonly configDir: string,
     private readonly sessions: SessionRepo,
     private readonly events: EventRepo,
     private readonly backends: Backends,
-  ) {}
+    /** Hears every activity change (the orchestrator's notifications). */
+    onActivity?: TransitionListener,
+  ) {
+    this.tracker = new ActivityTracker(sessions, events, config.activity, onActivity);
+  }
 
   project(name: string): ProjectConfig {
     const project = this.config.projects.find((p) => p.name === name);
@@ -152,7 +161,7 @@ export class SessionManager {
   private async createAndLaunch(
     backend: Backend,
     project: ProjectConfig,
-    s: { id: string; agent: string; branch: string; repoPath: string; workspacePath: string; workspaceType: 'worktree' | 'clone'; reuseBranch: boolean; issue?: string | undefined; prompt?: string | undefined },
+    s: { id: string; agent: string; branch: string; repoPath: string; workspacePath: string; workspaceType: 'worktree' | 'clone'; reuseBranch: boolean; issue?: string | undefined; prompt?: string | undefined; resume?: string | undefined },
     undos: Undo[],
     interrupt?: Interrupt,
   ): Promise<RuntimeHandle> {
@@ -169,13 +178,80 @@ export class SessionManager {
     interrupt?.check();
     await prepareWorkspace(backend.host, project, s.repoPath, created.path, env);
     interrupt?.check();
-    return launchAgent(backend, { sessionId: s.id, project, agent: s.agent, workspace: created.path, env, ...(s.prompt ? { prompt: s.prompt } : {}) }, undos);
+    return launchAgent(backend, { sessionId: s.id, project, agent: s.agent, workspace: created.path, env, ...(s.prompt ? { prompt: s.prompt } : {}), ...(s.resume ? { resume: s.resume } : {}) }, undos);
   }
 
   /** Sessions with their status checked against the runtime (running → exited when the agent is gone). */
   async list(projectName?: string): Promise<SessionView[]> {
-    const plan = await this.planSweep(projectName);
-    return this.applySweep(plan, (await sweep(plan.targets)).checks);
+    return this.sweepWithActivity(await this.planSweep(projectName));
+  }
+
+  /** Named sessions checked now (liveness and activity), in the order asked. */
+  async check(ids: string[]): Promise<SessionView[]> {
+    return this.sweepWithActivity(await this.planFor(ids.map((id) => this.get(id))));
+  }
+
+  /** A sweep with the activity probes riding along in each host's one command. */
+  private async sweepWithActivity(plan: SweepPlan): Promise<SessionView[]> {
+    const activity = await this.planActivity(plan);
+    const report = await sweep(plan.targets, { extraProbes: [activity.probesFor] });
+    return this.finishActivity(activity, this.applySweep(plan, report.checks), report);
+  }
+
+  /**
+   * What the agents of a sweep's sessions do (src/activity): the probes to add to each
+   * host's sweep command. Running sessions are probed; exited ones only recorded as such.
+   */
+  async planActivity(plan: SweepPlan): Promise<ActivityRound> {
+    const wanted = plan.records.filter((r) => !plan.failed.has(r.id) && (r.status === 'running' || (r.status === 'exited' && r.activity !== 'exited')));
+    return this.tracker.plan(await Promise.all(wanted.map(async (record) => ({ record, backend: await this.backendOf(record) }))));
+  }
+
+  /** After the sweep: the views with what their agents do (unreachable hosts keep the last known). */
+  async finishActivity(activity: ActivityRound, views: SessionView[], report: Pick<SweepReport, 'hosts'>): Promise<SessionView[]> {
+    const alive = new Map<string, boolean>();
+    for (const v of views) {
+      if (v.unreachable) continue;
+      if (v.status === 'running') alive.set(v.id, true);
+      else if (v.status === 'exited' && v.activity !== 'exited') alive.set(v.id, false);
+    }
+    const results = new Map<string, ExecResult>();
+    for (const h of report.hosts) for (const [key, r] of h.probes ?? []) results.set(key, r);
+    const fields = await activity.finish(alive, results);
+    return views.map((v) => ({ ...v, ...fields.get(v.id) }));
+  }
+
+  /** When ennio last typed a message into the session (ms), if ever. */
+  lastMessageAt(id: string): number | undefined {
+    const sent = this.events.lastOfType(id, 'message_sent');
+    return sent ? Date.parse(sent.created_at) : undefined;
+  }
+
+  /**
+   * Views from an earlier sweep with what the store holds now: activity from hooks seen
+   * since (the watcher), a status another request checked meanwhile (wait, info). What only
+   * the sweep knows (unreachable) stays.
+   */
+  latestRecords<T extends SessionRecord>(views: T[]): T[] {
+    return views.flatMap((v) => {
+      const r = this.sessions.get(v.id);
+      return r ? [{ ...v, ...r }] : [];
+    });
+  }
+
+  /**
+   * New hook lines of a local session (the orchestrator's file watcher calls this the moment
+   * its state file changes). False when the session is not one of this config's local ones.
+   */
+  async ingestHooks(id: string): Promise<boolean> {
+    const record = this.sessions.get(id);
+    if (!record || (record.status !== 'running' && record.status !== 'spawning')) return false;
+    const project = this.config.projects.find((p) => p.name === record.project);
+    if (!project || project.ssh_config) return false;
+    const backend = await this.backendOf(record);
+    const paths = await activityPaths(backend.host, backend.dataDir, id);
+    this.tracker.ingestLocal(record, paths.stateFile);
+    return true;
   }
 
   /**
@@ -240,7 +316,7 @@ export class SessionManager {
   }
 
   async info(id: string): Promise<SessionView & { runtime_info: Record<string, string> }> {
-    const view = await this.refresh(this.get(id));
+    const [view] = (await this.check([id])) as [SessionView];
     let runtimeInfo: Record<string, string> = {};
     if (view.runtime_handle && !view.unreachable && view.status !== 'killed') {
       const backend = await this.backendOf(view);
@@ -311,7 +387,9 @@ export class SessionManager {
     const backend = await this.backendOf(record);
     if (record.runtime_handle) await backend.runtime.destroy(handleOf(record));
     await backend.workspaces.remove({ type: record.workspace_type, repoPath: record.repo_path, workspacePath: record.workspace_path });
-    this.sessions.update(id, { status: 'killed' });
+    const { stateFile } = await activityPaths(backend.host, backend.dataDir, id);
+    await backend.host.exec(['rm', '-f', '--', stateFile]);
+    this.sessions.update(id, { status: 'killed', activity: 'exited', activity_since: new Date().toISOString(), activity_state: null });
     this.events.append(id, 'killed', {});
     return this.get(id);
   }
@@ -330,17 +408,21 @@ export class SessionManager {
     try {
       let handle: RuntimeHandle;
       const env = { ENNIO_SESSION_ID: id, ENNIO_PROJECT: project.name, ENNIO_WORKSPACE: record.workspace_path, ENNIO_BRANCH: record.branch, ...(record.issue ? { ENNIO_ISSUE: record.issue } : {}) };
+      // The agent continues its own conversation when it recorded one (claude --resume <id>).
+      const resume = record.agent_session_id ?? undefined;
+      // A new process starts a new activity history (its state file is emptied at launch).
+      this.sessions.update(id, { activity: 'unknown', activity_since: new Date().toISOString(), activity_state: null });
       if (await exists(backend.host, record.workspace_path)) {
-        handle = await launchAgent(backend, { sessionId: id, project, agent: record.agent, workspace: record.workspace_path, env }, undos);
+        handle = await launchAgent(backend, { sessionId: id, project, agent: record.agent, workspace: record.workspace_path, env, ...(resume ? { resume } : {}) }, undos);
       } else {
         handle = await this.createAndLaunch(backend, project, {
           id, agent: record.agent, branch: record.branch, repoPath: record.repo_path, workspacePath: record.workspace_path,
-          workspaceType: record.workspace_type, reuseBranch: true,
+          workspaceType: record.workspace_type, reuseBranch: true, resume,
         }, undos, interrupt);
       }
       interrupt.check();
       this.sessions.update(id, { status: 'running', runtime_handle: JSON.stringify(handle), exit_code: null });
-      this.events.append(id, 'restored', {});
+      this.events.append(id, 'restored', resume ? { resumed: resume } : {});
       return this.get(id);
     } catch (err) {
       const problems = await rollback(undos);

@@ -53,6 +53,27 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX events_session ON events (session_id, id);
   `,
+  // 2: what the agent is doing (src/activity), the agent's own conversation id (resume), and
+  // the 'activity' event type (a CHECK cannot be altered: the events table is rebuilt).
+  `
+  ALTER TABLE sessions ADD COLUMN activity TEXT
+    CHECK (activity IS NULL OR activity IN ('working','waiting_input','idle','exited','unknown'));
+  ALTER TABLE sessions ADD COLUMN activity_since TEXT;
+  ALTER TABLE sessions ADD COLUMN agent_session_id TEXT;
+  ALTER TABLE sessions ADD COLUMN activity_state TEXT CHECK (activity_state IS NULL OR json_valid(activity_state));
+
+  CREATE TABLE events_v2 (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    type       TEXT NOT NULL CHECK (type IN ('spawned','message_sent','killed','restored','exited','error','status','activity')),
+    detail     TEXT NOT NULL CHECK (json_valid(detail)),
+    created_at TEXT NOT NULL
+  ) STRICT;
+  INSERT INTO events_v2 (id, session_id, type, detail, created_at) SELECT id, session_id, type, detail, created_at FROM events;
+  DROP TABLE events;
+  ALTER TABLE events_v2 RENAME TO events;
+  CREATE INDEX events_session ON events (session_id, id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -5,8 +5,8 @@
 import type Database from 'better-sqlite3';
 import { EnnioError } from '../core/errors.js';
 
-export type EventType = 'spawned' | 'message_sent' | 'killed' | 'restored' | 'exited' | 'error' | 'status';
-export const EVENT_TYPES: readonly EventType[] = ['spawned', 'message_sent', 'killed', 'restored', 'exited', 'error', 'status'];
+export type EventType = 'spawned' | 'message_sent' | 'killed' | 'restored' | 'exited' | 'error' | 'status' | 'activity';
+export const EVENT_TYPES: readonly EventType[] = ['spawned', 'message_sent', 'killed', 'restored', 'exited', 'error', 'status', 'activity'];
 
 export type EventDetail = Record<string, unknown>;
 
@@ -35,7 +35,7 @@ export class EventRepo {
   private readonly all: Database.Statement<[number], EventRow>;
   private readonly afterStmt: Database.Statement<[number, number], EventRow>;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.insertStmt = db.prepare('INSERT INTO events (session_id, type, detail, created_at) VALUES (?, ?, ?, ?)');
     // The newest `limit` rows, returned oldest first (like tail -n).
     this.bySession = db.prepare<[string, number], EventRow>(
@@ -66,6 +66,12 @@ export class EventRepo {
   /** Events with an id above `afterId`, oldest first (the event stream resumes from Last-Event-ID). */
   after(afterId: number, limit = 500): EventRecord[] {
     return this.afterStmt.all(Math.max(0, Math.floor(afterId)), Math.max(1, Math.floor(limit))).map(toRecord);
+  }
+
+  /** The newest event of one type for a session. */
+  lastOfType(sessionId: string, type: EventType): EventRecord | undefined {
+    const row = this.db.prepare<[string, string], EventRow>('SELECT * FROM events WHERE session_id = ? AND type = ? ORDER BY id DESC LIMIT 1').get(sessionId, type);
+    return row ? toRecord(row) : undefined;
   }
 
   /** The id of the newest event (0 when there is none). */

@@ -35,9 +35,17 @@ export interface SessionRecord {
   exit_code: number | null;
   /** JSON text of extra facts (share URLs…). */
   info: string | null;
+  /** What the agent is doing (src/activity/types.ts Activity); null until observed. */
+  activity: string | null;
+  /** ISO 8601: when it entered that activity. */
+  activity_since: string | null;
+  /** The agent's own conversation id (claude's session_id), for resuming it. */
+  agent_session_id: string | null;
+  /** JSON text: the activity tracker's memory (state-file cursor, screen) — internal, never shown. */
+  activity_state: string | null;
 }
 
-type Defaulted = 'created_at' | 'updated_at' | 'runtime_handle' | 'prompt' | 'issue' | 'exit_code' | 'info';
+type Defaulted = 'created_at' | 'updated_at' | 'runtime_handle' | 'prompt' | 'issue' | 'exit_code' | 'info' | 'activity' | 'activity_since' | 'agent_session_id' | 'activity_state';
 /** What insert/reserve take: timestamps default to now, the nullable fields to null. */
 export type NewSession = Omit<SessionRecord, Defaulted> & Partial<Pick<SessionRecord, Defaulted>>;
 /** What update may change (id and created_at are fixed; updated_at is set automatically). */
@@ -51,6 +59,7 @@ export interface ListFilter {
 const COLUMNS = [
   'id', 'project', 'status', 'agent', 'runtime_name', 'backend', 'host', 'branch', 'workspace_path', 'workspace_type',
   'repo_path', 'runtime_handle', 'prompt', 'issue', 'created_at', 'updated_at', 'exit_code', 'info',
+  'activity', 'activity_since', 'agent_session_id', 'activity_state',
 ] as const satisfies readonly (keyof SessionRecord)[];
 const PATCHABLE = new Set<string>(COLUMNS.filter((c) => c !== 'id' && c !== 'created_at' && c !== 'updated_at'));
 
@@ -72,6 +81,10 @@ function complete(rec: NewSession): SessionRecord {
     issue: rec.issue ?? null,
     exit_code: rec.exit_code ?? null,
     info: rec.info ?? null,
+    activity: rec.activity ?? null,
+    activity_since: rec.activity_since ?? null,
+    agent_session_id: rec.agent_session_id ?? null,
+    activity_state: rec.activity_state ?? null,
   };
 }
 
@@ -172,6 +185,27 @@ export class SessionRepo {
     const rec = res.changes === 0 ? undefined : this.get(id);
     if (!rec) throw new EnnioError('UNKNOWN_SESSION', `no session ${id} in the store`, { hint: 'list sessions with: ennio session ls' });
     return rec;
+  }
+
+  /**
+   * Record what the activity tracker observed, only if nobody recorded something else since
+   * it read `expectedState` (two observers — a sweep and a hook watcher, or two processes —
+   * must not both report one transition). updated_at stays: activity is not a record change.
+   * True when written.
+   */
+  recordActivity(
+    id: string,
+    expectedState: string | null,
+    patch: Pick<SessionRecord, 'activity' | 'activity_since' | 'activity_state'> & Partial<Pick<SessionRecord, 'agent_session_id'>>,
+  ): boolean {
+    const res = this.db
+      .prepare(
+        `UPDATE sessions SET activity = @activity, activity_since = @activity_since, activity_state = @activity_state,
+           agent_session_id = coalesce(@agent_session_id, agent_session_id)
+         WHERE id = @id AND activity_state IS @expected`,
+      )
+      .run({ ...patch, agent_session_id: patch.agent_session_id ?? null, id, expected: expectedState });
+    return res.changes > 0;
   }
 
   /**

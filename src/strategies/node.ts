@@ -16,7 +16,7 @@ import * as tmux from '../ops/tmux.js';
 import { defaultNodeRegistry } from '../node/client/registry.js';
 import type { RemoteNode } from '../node/client/remote-node.js';
 import { TokenStore } from '../node/client/token-store.js';
-import type { Backend, BatchSweeper, LaunchSpec, Runtime, RuntimeHandle, TerminalSize, TerminalStream, WorkspaceProvider } from './types.js';
+import type { Backend, BatchSweeper, LaunchSpec, Runtime, RuntimeHandle, ScreenTarget, TerminalSize, TerminalStream, WorkspaceProvider } from './types.js';
 import { openTmuxTerminal } from './tmux-terminal.js';
 import { currentEnv } from '../core/request-env.js';
 
@@ -146,6 +146,11 @@ export class NodeRuntime implements Runtime {
     return { node: this.node.label, node_version: hb.version, node_pid: String(hb.pid) };
   }
 
+  /** The daemon's tmux pane, read over SSH like the tmux strategy's (same user, same host). */
+  screenTarget(handle: RuntimeHandle): ScreenTarget {
+    return { server: daemonTmux(handle), session: handle.id };
+  }
+
   attachArgv(handle: RuntimeHandle): Promise<string[]> {
     return Promise.resolve(attachArgv(this.host.target, [...tmux.tmuxBase(daemonTmux(handle)), 'attach-session', '-t', tmux.exactTarget(handle.id)], attachOptions(this.host.target, this.ennioHome)));
   }
@@ -172,7 +177,7 @@ export function createNodeBackend(project: ProjectConfig, ssh: SshConfig, host: 
     );
   }
   const node = remoteNodeFor(ssh, host, ennioHome);
-  return Promise.resolve({ kind: 'ssh:node', host, workspaces: new NodeWorkspaces(node, host), runtime: new NodeRuntime(node, host, ennioHome) });
+  return Promise.resolve({ kind: 'ssh:node', host, workspaces: new NodeWorkspaces(node, host), runtime: new NodeRuntime(node, host, ennioHome), dataDir: ssh.remote_dir });
 }
 
 /** Close every node tunnel (HTTP/2 session and SSH channel); daemons keep running. */

@@ -110,6 +110,13 @@ export class ProcessRuntime implements Runtime {
     return Promise.resolve(info);
   }
 
+  /** The log's modification time is when the output last changed. */
+  async outputActivity(handle: RuntimeHandle, withText: boolean): Promise<{ changedAt: number; text?: string }> {
+    const log = handle.data['log'] ?? '';
+    const changedAt = existsSync(log) ? statSync(log).mtimeMs : 0;
+    return withText ? { changedAt, text: await this.output(handle, 40) } : { changedAt };
+  }
+
   attachArgv(handle: RuntimeHandle): Promise<string[]> {
     // Nothing to type into; following the log is the closest thing to attaching.
     return Promise.resolve(['tail', '-n', '50', '-f', handle.data['log'] ?? '']);

@@ -37,6 +37,7 @@ export async function createRemoteBackend(project: ProjectConfig, ssh: SshConfig
     host,
     workspaces: new HostWorkspaces(host, `${ssh.remote_dir}/workspaces`),
     runtime: runtimeFor(host, project, ssh, ennioHome),
+    dataDir: ssh.remote_dir,
   };
 }
 

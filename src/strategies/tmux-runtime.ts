@@ -2,7 +2,7 @@ import { EnnioError } from '../core/errors.js';
 import type { Host } from '../host/host.js';
 import * as tmux from '../ops/tmux.js';
 import type { ProbeResult } from '../ops/host-probes.js';
-import type { HostProbeSweeper, LaunchSpec, Runtime, RuntimeHandle, RuntimeStatus, TerminalSize, TerminalStream } from './types.js';
+import type { HostProbeSweeper, LaunchSpec, Runtime, RuntimeHandle, RuntimeStatus, ScreenTarget, TerminalSize, TerminalStream } from './types.js';
 import { openTmuxTerminal } from './tmux-terminal.js';
 import { currentEnv } from '../core/request-env.js';
 import { ennioHome } from '../core/home.js';
@@ -135,6 +135,10 @@ export class TmuxRuntime implements Runtime {
 
   openTerminal(handle: RuntimeHandle, size: TerminalSize): Promise<TerminalStream> {
     return openTmuxTerminal(this.host, serverFromHandle(handle), handle.id, size);
+  }
+
+  screenTarget(handle: RuntimeHandle): ScreenTarget {
+    return { server: serverFromHandle(handle), session: handle.id };
   }
 
   attachArgv(handle: RuntimeHandle): Promise<string[]> {

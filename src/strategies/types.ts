@@ -6,7 +6,7 @@
  */
 import type { Host } from '../host/host.js';
 import type { HostProbe, ProbeResult } from '../ops/host-probes.js';
-import type { Liveness } from '../ops/tmux.js';
+import type { Liveness, TmuxServer } from '../ops/tmux.js';
 import type { WorkspaceResult, WorkspaceSpec } from '../ops/git-workspace.js';
 
 /** Opaque to the session manager: it stores `data` and hands it back, never looks inside. */
@@ -88,6 +88,15 @@ export interface Runtime {
   hostFacts?(): Promise<Record<string, string>>;
   /** The session's terminal, streamed (the dashboard). Runtimes without a terminal leave it out. */
   openTerminal?(handle: RuntimeHandle, size: TerminalSize): Promise<TerminalStream>;
+  /** The tmux pane the agent draws in, when there is one: activity reads its screen (src/activity). */
+  screenTarget?(handle: RuntimeHandle): ScreenTarget;
+  /** For runtimes without a tmux pane: when the output last changed, and its last lines when asked. */
+  outputActivity?(handle: RuntimeHandle, withText: boolean): Promise<{ changedAt: number; text?: string }>;
+}
+
+export interface ScreenTarget {
+  server: TmuxServer;
+  session: string;
 }
 
 /** What a sweep learns about one session. */
@@ -144,4 +153,6 @@ export interface Backend {
   readonly host: Host;
   readonly workspaces: WorkspaceProvider;
   readonly runtime: Runtime;
+  /** Ennio's own directory on the host (may start with ~): hook script and activity state files live there. */
+  readonly dataDir: string;
 }

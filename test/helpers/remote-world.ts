@@ -12,12 +12,17 @@ export interface RemoteWorld extends World {
   sshd: TestSshd;
   remoteDir: string;
   knownHosts: string;
-  /** ennio.yaml text for a remote project using `strategy`. */
-  project(name: string, strategy: string, extra?: string): string;
+  /** ennio.yaml text for a remote project using `strategy` (the demo agent unless `agent` lines say otherwise). */
+  project(name: string, strategy: string, extra?: string, agent?: string[]): string;
   stop(): Promise<void>;
 }
 
-export async function createRemoteWorld(): Promise<RemoteWorld> {
+export interface RemoteWorldOptions {
+  /** Variables for everything started over SSH (sshd SetEnv), given the world's directory; a PATH goes first on the remote PATH. */
+  remoteEnv?: (dir: string) => Record<string, string>;
+}
+
+export async function createRemoteWorld(options: RemoteWorldOptions = {}): Promise<RemoteWorld> {
   const w = createWorld();
   const fakeBin = join(w.dir, 'remote-bin');
   mkdirSync(fakeBin);
@@ -30,7 +35,9 @@ export async function createRemoteWorld(): Promise<RemoteWorld> {
     '',
   ].join('\n'));
   chmodSync(join(fakeBin, 'claude'), 0o755);
-  const sshd = await startSshd({ extra: [`SetEnv PATH=${fakeBin}:/usr/local/bin:/usr/bin:/bin`] });
+  const { PATH: firstPath, ...remoteEnv } = options.remoteEnv?.(w.dir) ?? {};
+  const vars = [`PATH=${firstPath ? `${firstPath}:` : ''}${fakeBin}:/usr/local/bin:/usr/bin:/bin`, ...Object.entries(remoteEnv).map(([k, v]) => `${k}=${v}`)];
+  const sshd = await startSshd({ extra: [`SetEnv ${vars.join(' ')}`] });
   const remoteDir = join(w.dir, 'remote-ennio');
   const knownHosts = join(w.dir, 'known_hosts');
   w.makeRepo();
@@ -38,13 +45,11 @@ export async function createRemoteWorld(): Promise<RemoteWorld> {
     sshd,
     remoteDir,
     knownHosts,
-    project(name: string, strategy: string, extra = '') {
+    project(name: string, strategy: string, extra = '', agent = ['    agent: custom', '    agent_config:', `      command: ${JSON.stringify(`node ${DEMO_AGENT}`)}`]) {
       return [
         `  - name: ${name}`,
         `    path: ${join(w.dir, 'repo')}`,
-        '    agent: custom',
-        '    agent_config:',
-        `      command: ${JSON.stringify(`node ${DEMO_AGENT}`)}`,
+        ...agent,
         '    symlinks: [{ source: .env.shared, target: .env }]',
         '    post_create:',
         '      - git config user.name t && git config user.email t@t.invalid',

@@ -1,0 +1,296 @@
+/**
+ * The activity tracker: gathers the evidence for a set of sessions (new hook lines, screen
+ * changes, a screen read when the classifier needs one), runs the classifier, and records
+ * the result in the store — with an 'activity' event and a Transition for listeners
+ * (notifications) when the activity changed.
+ *
+ * Evidence costs one probe per tmux server per host, whatever the number of sessions
+ * (src/activity/probe.ts), run inside that host's sweep command (no command of its own);
+ * ennio-node hosts, which the sweep asks through the daemon, get the probe as one command
+ * over SSH. Local state files are read straight from disk. What the
+ * tracker remembers between observations (file cursor, last screen) is kept in the record's
+ * activity_state, so a CLI run in-process continues where the orchestrator left off.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { agentPlugin } from '../agents/index.js';
+import type { AgentActivity } from '../agents/types.js';
+import type { ActivityConfig } from '../config/schema.js';
+import type { ExecResult, Host } from '../host/host.js';
+import type { HostProbe } from '../ops/host-probes.js';
+import type { EventRepo } from '../store/events.js';
+import type { SessionRecord, SessionRepo } from '../store/sessions.js';
+import type { Backend, RuntimeHandle, ScreenTarget } from '../strategies/types.js';
+import { classifySteps, type ClassifyRules } from './classify.js';
+import { activityPaths } from './install.js';
+import { activityProbe, type Probe, type ProbeResult, type ProbeSession } from './probe.js';
+import { parseHookLines } from './state-lines.js';
+import { localClock, readLocalLines } from './local-state.js';
+import type { Activity, ActivityState, HookEvent, ScreenEvidence, ScreenReading } from './types.js';
+
+/** What the tracker keeps in activity_state between observations. */
+interface Memory {
+  state: ActivityState;
+  /** Bytes of the state file already read. */
+  cursor: number;
+  screen?: {
+    /** What identifies the screen's last change (tmux window_activity, a log's mtime, a text hash). */
+    mark: string;
+    changedAt: number;
+    /** The mark when the screen was last read, and what it said then. */
+    readMark?: string;
+    reading?: ScreenReading;
+    /** Read within the second of its last change: read it again (a later change in that second has the same mark). */
+    unsettled?: boolean;
+  };
+}
+
+export interface Transition {
+  session: SessionRecord;
+  from: Activity | null;
+  to: Activity;
+  /** When the session entered `to` (ms), and how long it had been in `from`. */
+  since: number;
+  fromSince: number | null;
+}
+
+export type TransitionListener = (t: Transition) => void;
+
+/** A session whose activity is wanted: its record and where it runs. */
+export interface Planned {
+  record: SessionRecord;
+  backend: Backend;
+}
+
+/** One observation of many sessions, riding along a sweep (see ActivityTracker.plan). */
+export interface ActivityRound {
+  /** The activity probes for a host's sweep command. */
+  probesFor(host: Host): HostProbe[];
+  /**
+   * Record what was seen: `alive` per session from the sweep (true: runs; false: just exited;
+   * absent: not checked, e.g. unreachable — left as it was), `results` the probes' outputs by key.
+   */
+  finish(alive: ReadonlyMap<string, boolean>, results: ReadonlyMap<string, ExecResult>): Promise<Map<string, ActivityFields>>;
+}
+
+/** The activity columns of a record after an observation. */
+export type ActivityFields = Pick<SessionRecord, 'activity' | 'activity_since' | 'agent_session_id'>;
+
+const memoryOf = (record: SessionRecord): Memory | undefined => (record.activity_state ? (JSON.parse(record.activity_state) as Memory) : undefined);
+const handleOf = (record: SessionRecord): RuntimeHandle => JSON.parse(record.runtime_handle ?? 'null') as RuntimeHandle;
+
+/** Which screens are worth reading now: only when the classifier could use what they say. */
+function captureWish(agent: AgentActivity, memory: Memory | undefined, rules: ClassifyRules, now: number): { unlessMark: string; minQuietS: number } | undefined {
+  const quietS = Math.ceil(rules.quietMs / 1000);
+  const unlessMark = memory?.screen?.unsettled ? '' : (memory?.screen?.readMark ?? '');
+  const state = memory?.state;
+  if (agent.hooks !== 'full') return { unlessMark, minQuietS: quietS };
+  if (!state || state.activity === 'working' || state.activity === 'unknown') {
+    // Hooks still firing say enough; a quiet screen after quiet hooks is read.
+    if (state && now - (state.hookAt ?? 0) < rules.quietMs) return undefined;
+    return { unlessMark, minQuietS: quietS };
+  }
+  // idle or waiting: a busy indicator drawn after the last hook means a hook was lost.
+  return { unlessMark, minQuietS: 0 };
+}
+
+export class ActivityTracker {
+  constructor(
+    private readonly sessions: SessionRepo,
+    private readonly events: EventRepo,
+    private readonly config: ActivityConfig,
+    private readonly listener: TransitionListener = () => {},
+  ) {}
+
+  private get rules(): ClassifyRules {
+    return { quietMs: this.config.quiet_after, staleMs: this.config.stale_after };
+  }
+
+  /**
+   * Plan the observation of running sessions: one probe per tmux server and host, to run
+   * inside that host's sweep command (ActivityRound.probesFor, src/lifecycle/sweep.ts
+   * extraProbes). After the sweep, `finish` records what the probes saw — and runs the
+   * probe itself for a host the sweep did not ask (ennio-node's hosts answer a batched call).
+   */
+  async plan(items: readonly Planned[]): Promise<ActivityRound> {
+    const byKey = new Map<string, { host: Host; target: ScreenTarget; items: Planned[] }>();
+    const others: Planned[] = [];
+    // Several configs' rounds may ride along one sweep: their keys differ by this.
+    const round = randomBytes(4).toString('hex');
+    for (const item of items) {
+      if (item.record.status !== 'running' || !item.record.runtime_handle) continue;
+      const target = item.backend.runtime.screenTarget?.(handleOf(item.record));
+      if (!target) {
+        others.push(item);
+        continue;
+      }
+      // Unique per host and tmux server: probes of one sweep command are told apart by key.
+      const key = `activity:${round}:${createHash('sha256').update(JSON.stringify([item.backend.host.label, target.server])).digest('hex').slice(0, 16)}`;
+      const group = byKey.get(key) ?? { host: item.backend.host, target, items: [] };
+      group.items.push(item);
+      byKey.set(key, group);
+    }
+    const groups = await Promise.all(
+      [...byKey].map(async ([key, g]) => ({ key, host: g.host, ids: new Set(g.items.map((i) => i.record.id)), ...(await this.planTmuxGroup(g.host, g.target, g.items)) })),
+    );
+    const byId = new Map(items.map((i) => [i.record.id, i]));
+    return {
+      probesFor: (host) => groups.filter((g) => g.host === host).map((g) => ({ key: g.key, argv: g.probe.argv })),
+      finish: async (alive, results) => {
+        const out = new Map<string, ActivityFields>();
+        for (const [id, isAlive] of alive) {
+          const item = byId.get(id);
+          if (item && isAlive === false) this.record(item.record, [], undefined, false, Date.now(), out);
+        }
+        const live = (id: string): boolean => alive.get(id) === true;
+        await Promise.all([
+          ...groups.map(async (g) => {
+            if (![...g.ids].some(live)) return;
+            let res = results.get(g.key);
+            if (!res) {
+              try {
+                res = await g.host.exec(g.probe.argv, { timeoutMs: 20_000 });
+              } catch {
+                return; // host unreachable: the status says so; the activity stays as last known
+              }
+            }
+            if (res.code !== 0) return;
+            for (const [id, fields] of g.apply(g.probe.parse(res.stdout), live)) out.set(id, fields);
+          }),
+          ...others.filter((i) => live(i.record.id)).map((i) => this.observeOther(i, out)),
+        ]);
+        return out;
+      },
+    };
+  }
+
+  /** The probe for the sessions of one tmux server on a host, and what to do with its answer. */
+  private async planTmuxGroup(host: Host, target: ScreenTarget, items: readonly Planned[]): Promise<{ probe: Probe<ProbeResult>; apply(result: ProbeResult, live: (id: string) => boolean): Map<string, ActivityFields> }> {
+    const now = Date.now();
+    const prepared = await Promise.all(
+      items.map(async (item) => {
+        const memory = memoryOf(item.record);
+        const paths = await activityPaths(host, item.backend.dataDir, item.record.id);
+        const agent = agentPlugin(item.record.agent).activity;
+        return { item, memory, paths, agent, session: handleOf(item.record).id };
+      }),
+    );
+    const probe = activityProbe(
+      target.server,
+      prepared.map((p) => ({
+        session: p.session,
+        stateFile: host.isRemote ? p.paths.stateFile : '',
+        offset: p.memory?.cursor ?? 0,
+        capture: captureWish(p.agent, p.memory, this.rules, now),
+      })),
+    );
+    const apply = (result: ProbeResult, live: (id: string) => boolean): Map<string, ActivityFields> => {
+      const out = new Map<string, ActivityFields>();
+      const localNow = Date.now();
+      for (const p of prepared.filter((x) => live(x.item.record.id))) {
+        const seen: ProbeSession = result.sessions.get(p.session) ?? { lines: '' };
+        const clock = host.isRemote ? result.clock : localClock();
+        const { text, from } = host.isRemote ? { text: seen.lines, from: p.memory?.cursor ?? 0 } : readLocalLines(p.paths.stateFile, p.memory?.cursor ?? 0);
+        const parsed = parseHookLines(text, clock, localNow);
+        let screen: Memory['screen'] | undefined = p.memory?.screen;
+        if (seen.windowActivity !== undefined) {
+          const mark = String(seen.windowActivity);
+          const changedAt = localNow - Math.max(0, result.clock.nowMs - seen.windowActivity * 1000);
+          screen = screen?.mark === mark ? screen : { ...screen, mark, changedAt };
+          if (seen.screen !== undefined) {
+            // window_activity counts whole seconds: a read within the second of the last change
+            // may miss a later change in that second, so it is used now but read again next time.
+            const settled = Math.floor(result.clock.nowMs / 1000) > seen.windowActivity;
+            screen = { ...screen, readMark: mark, reading: p.agent.readScreen(seen.screen), ...(settled ? {} : { unsettled: true }) };
+            if (settled) delete screen.unsettled;
+          }
+        }
+        this.record(p.item.record, parsed.events, screen, true, localNow, out, from + parsed.consumed);
+      }
+      return out;
+    };
+    return { probe, apply };
+  }
+
+  /** Runtimes without a tmux pane (process): output changes and the log's last lines. */
+  private async observeOther(item: Planned, out: Map<string, ActivityFields>): Promise<void> {
+    const runtime = item.backend.runtime;
+    const memory = memoryOf(item.record);
+    const paths = await activityPaths(item.backend.host, item.backend.dataDir, item.record.id);
+    const { text, from } = item.backend.host.isRemote ? { text: '', from: memory?.cursor ?? 0 } : readLocalLines(paths.stateFile, memory?.cursor ?? 0);
+    const now = Date.now();
+    const parsed = parseHookLines(text, localClock(), now);
+    let screen = memory?.screen;
+    if (runtime.outputActivity) {
+      const agent = agentPlugin(item.record.agent).activity;
+      const wish = captureWish(agent, memory, this.rules, now);
+      const seen = await runtime.outputActivity(handleOf(item.record), wish !== undefined);
+      const mark = seen.text !== undefined ? createHash('sha256').update(seen.text).digest('hex').slice(0, 16) : String(seen.changedAt);
+      screen = screen?.mark === mark ? screen : { ...screen, mark, changedAt: seen.changedAt || now };
+      if (seen.text !== undefined) screen = { ...screen, readMark: mark, reading: agent.readScreen(seen.text) };
+    }
+    this.record(item.record, parsed.events, screen, true, now, out, from + parsed.consumed);
+  }
+
+  /**
+   * New hook lines of local sessions, seen the moment they are written (the orchestrator's
+   * file watcher): hooks only, no screen, the process taken as alive.
+   */
+  ingestLocal(record: SessionRecord, stateFile: string): ActivityFields | undefined {
+    const memory = memoryOf(record);
+    const { text, from } = readLocalLines(stateFile, memory?.cursor ?? 0);
+    const now = Date.now();
+    const parsed = parseHookLines(text, localClock(), now);
+    if (parsed.events.length === 0) return undefined;
+    const out = new Map<string, ActivityFields>();
+    this.record(record, parsed.events, memory?.screen, true, now, out, from + parsed.consumed);
+    return out.get(record.id);
+  }
+
+  private record(
+    record: SessionRecord,
+    events: HookEvent[],
+    screen: Memory['screen'] | undefined,
+    alive: boolean,
+    now: number,
+    out: Map<string, ActivityFields>,
+    cursor?: number,
+  ): void {
+    const memory = memoryOf(record);
+    const agent = agentPlugin(record.agent).activity;
+    const evidence: ScreenEvidence | undefined = screen ? { changedAt: screen.changedAt, ...(screen.readMark === screen.mark ? { reading: screen.reading } : {}) } : undefined;
+    const steps = classifySteps(memory?.state, { events, screen: evidence, alive, hooks: agent.hooks, now, rules: this.rules });
+    const state = steps.at(-1)!;
+    const next: Memory = { state, cursor: cursor ?? memory?.cursor ?? 0, ...(screen ? { screen } : {}) };
+    const agentSessionId = [...events].reverse().find((e) => e.agentSessionId)?.agentSessionId;
+    const fields: ActivityFields = {
+      activity: state.activity,
+      activity_since: new Date(state.since).toISOString(),
+      agent_session_id: agentSessionId ?? record.agent_session_id,
+    };
+    const text = JSON.stringify(next);
+    const changed = steps.some((step) => step.activity !== record.activity);
+    if (text !== record.activity_state || changed || fields.agent_session_id !== record.agent_session_id) {
+      const written = this.sessions.recordActivity(record.id, record.activity_state, {
+        activity: fields.activity, activity_since: fields.activity_since, activity_state: text,
+        ...(agentSessionId ? { agent_session_id: agentSessionId } : {}),
+      });
+      // Someone else recorded first (the watcher, another process): theirs stands; the next observation catches up.
+      if (!written) return;
+      // Every activity entered on the way is history, even when a whole turn came in one read.
+      let previous = (record.activity as Activity | null) ?? null;
+      let fromSince = memory ? memory.state.since : null;
+      for (const step of steps) {
+        if (step.activity === previous) continue;
+        const since = new Date(step.since).toISOString();
+        this.events.append(record.id, 'activity', {
+          activity: step.activity, previous, since,
+          ...(fields.agent_session_id ? { agent_session_id: fields.agent_session_id } : {}),
+        });
+        this.listener({ session: { ...record, ...fields, activity: step.activity, activity_since: since }, from: previous, to: step.activity, since: step.since, fromSince });
+        previous = step.activity;
+        fromSince = step.since;
+      }
+    }
+    out.set(record.id, fields);
+  }
+}
