@@ -69,7 +69,7 @@ export function createWorld(): World {
         env: { ...env, ...options.env },
         input: options.input ?? '',
         encoding: 'utf8',
-        timeout: 60_000,
+        timeout: 150_000, // generous: a loaded 2-core machine can take long, and a killed command leaves work half-done
       });
       return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
     },
