@@ -69,6 +69,16 @@ export const HOOK_SCRIPT_NAME = `ennio-hook-${HASH}.sh`;
 export const hookScriptPath = (dataDir: string): string => `${dataDir}/bin/${HOOK_SCRIPT_NAME}`;
 export const stateFilePath = (dataDir: string, sessionId: string): string => `${dataDir}/activity/${sessionId}.events`;
 
+/**
+ * Whether `path` is session `sessionId`'s state file as stateFilePath names it under some
+ * absolute data dir: what ennio-node agrees to read for a caller (no `.`/`..` segments).
+ */
+export function isStateFilePath(path: string, sessionId: string): boolean {
+  const parts = path.split('/');
+  if (parts[0] !== '' || parts.some((p) => p === '.' || p === '..')) return false;
+  return parts.length >= 3 && parts.at(-1) === `${sessionId}.events` && parts.at(-2) === 'activity';
+}
+
 /** The shell command a Claude Code hook runs (Claude Code runs it through a shell). */
 export function claudeHookCommand(script: string, stateFile: string, event: string): string {
   // exec: one shell less per event. A missing script (data dir deleted) still drains the

@@ -9,7 +9,7 @@
  * no screen or state file can forge one.
  */
 import { randomBytes } from 'node:crypto';
-import { tmuxBase, type TmuxServer } from '../ops/tmux.js';
+import { exactTarget, tmuxBase, type TmuxServer } from '../ops/tmux.js';
 import type { HostClock } from './state-lines.js';
 
 export interface ProbeTarget {
@@ -30,8 +30,18 @@ export interface ProbeSession {
   windowActivity?: number;
   /** New bytes of the state file (complete and partial lines). */
   lines: string;
+  /** Where `lines` start, when the reader says (0 after the file was re-created); default: the offset asked. */
+  from?: number;
   /** The visible screen, when it was captured. */
   screen?: string;
+}
+
+/** The same questions asked of a reader on the host itself (ennio-node, in its ListRuntimes call). */
+export type ActivityAsk = Omit<ProbeTarget, 'session'>;
+
+/** What such a reader answered for one session, with the host's clock when it read. */
+export interface ActivitySeen extends ProbeSession {
+  clock: HostClock;
 }
 
 export interface ProbeResult {
@@ -66,6 +76,20 @@ while [ $# -ge 5 ]; do
 done
 printf '@%s end\\n' "$n"
 `;
+
+/**
+ * Whether a screen is worth reading now: the probe script's own rule (it changed since it
+ * was last read, and has been quiet long enough), for readers that are not the script.
+ */
+export function wantsScreen(capture: ProbeTarget['capture'], windowActivityS: number | undefined, nowMs: number): boolean {
+  if (!capture || windowActivityS === undefined || capture.minQuietS < 0) return false;
+  return String(windowActivityS) !== capture.unlessMark && Math.floor(nowMs / 1000) - windowActivityS >= capture.minQuietS;
+}
+
+/** The visible screen of a tmux session: the capture the probe script runs. */
+export function screenArgv(server: TmuxServer, session: string): string[] {
+  return [...tmuxBase(server), 'capture-pane', '-p', '-J', '-t', exactTarget(session)];
+}
 
 /** tmux's command and socket as three words for the script: program, -L/-S or '', socket. */
 function tmuxWords(server: TmuxServer): [string, string, string] {

@@ -6,8 +6,10 @@
  *
  * Evidence costs one probe per tmux server per host, whatever the number of sessions
  * (src/activity/probe.ts), run inside that host's sweep command (no command of its own);
- * ennio-node hosts, which the sweep asks through the daemon, get the probe as one command
- * over SSH. Local state files are read straight from disk. What the
+ * ennio-node hosts, which the sweep asks through the daemon, answer the same questions in
+ * that ListRuntimes call (asked through ActivityRound.askFor) — only a daemon too old for
+ * that gets the probe as one command over SSH. Local state files are read straight from
+ * disk. What the
  * tracker remembers between observations (file cursor, last screen) is kept in the record's
  * activity_state, so a CLI run in-process continues where the orchestrator left off.
  */
@@ -22,7 +24,7 @@ import type { SessionRecord, SessionRepo } from '../store/sessions.js';
 import type { Backend, RuntimeHandle, ScreenTarget } from '../strategies/types.js';
 import { classifySteps, type ClassifyRules } from './classify.js';
 import { activityPaths } from './install.js';
-import { activityProbe, type Probe, type ProbeResult, type ProbeSession } from './probe.js';
+import { activityProbe, type ActivityAsk, type ActivitySeen, type Probe, type ProbeResult, type ProbeSession } from './probe.js';
 import { parseHookLines } from './state-lines.js';
 import { localClock, readLocalLines } from './local-state.js';
 import type { Activity, ActivityState, HookEvent, ScreenEvidence, ScreenReading } from './types.js';
@@ -65,11 +67,14 @@ export interface Planned {
 export interface ActivityRound {
   /** The activity probes for a host's sweep command. */
   probesFor(host: Host): HostProbe[];
+  /** What a batched call (ennio-node's ListRuntimes) should read for a session, by session id. */
+  askFor(sessionId: string): ActivityAsk | undefined;
   /**
    * Record what was seen: `alive` per session from the sweep (true: runs; false: just exited;
-   * absent: not checked, e.g. unreachable — left as it was), `results` the probes' outputs by key.
+   * absent: not checked, e.g. unreachable — left as it was), `results` the probes' outputs by
+   * key, `seen` what batched calls answered to askFor, by session id.
    */
-  finish(alive: ReadonlyMap<string, boolean>, results: ReadonlyMap<string, ExecResult>): Promise<Map<string, ActivityFields>>;
+  finish(alive: ReadonlyMap<string, boolean>, results: ReadonlyMap<string, ExecResult>, seen?: ReadonlyMap<string, ActivitySeen>): Promise<Map<string, ActivityFields>>;
 }
 
 /** The activity columns of a record after an observation. */
@@ -77,6 +82,20 @@ export type ActivityFields = Pick<SessionRecord, 'activity' | 'activity_since' |
 
 const memoryOf = (record: SessionRecord): Memory | undefined => (record.activity_state ? (JSON.parse(record.activity_state) as Memory) : undefined);
 const handleOf = (record: SessionRecord): RuntimeHandle => JSON.parse(record.runtime_handle ?? 'null') as RuntimeHandle;
+
+interface TmuxGroupPlan {
+  probe: Probe<ProbeResult>;
+  /** The probe's questions per session id, for a batched call. */
+  asks: Map<string, ActivityAsk>;
+  /** The tmux session of each session id. */
+  sessionOf: Map<string, string>;
+  apply(result: ProbeResult, live: (id: string) => boolean): Map<string, ActivityFields>;
+}
+
+/** A batched call's answers for one group, as if its probe had run (one host, so one clock). */
+function batchedResult(seen: ReadonlyArray<[string, ActivitySeen]>): ProbeResult {
+  return { clock: seen[0]![1].clock, sessions: new Map(seen.map(([session, { clock: _, ...s }]) => [session, s])) };
+}
 
 /** Which screens are worth reading now: only when the classifier could use what they say. */
 function captureWish(agent: AgentActivity, memory: Memory | undefined, rules: ClassifyRules, now: number): { unlessMark: string; minQuietS: number } | undefined {
@@ -108,11 +127,12 @@ export class ActivityTracker {
   /**
    * Plan the observation of running sessions: one probe per tmux server and host, to run
    * inside that host's sweep command (ActivityRound.probesFor, src/lifecycle/sweep.ts
-   * extraProbes). After the sweep, `finish` records what the probes saw — and runs the
-   * probe itself for a host the sweep did not ask (ennio-node's hosts answer a batched call).
+   * extraProbes); for sessions swept by a batched call (ennio-node), the same questions
+   * per session for that call (askFor). After the sweep, `finish` records what was seen —
+   * and runs the probe itself where neither answered (a daemon without activity support).
    */
   async plan(items: readonly Planned[]): Promise<ActivityRound> {
-    const byKey = new Map<string, { host: Host; target: ScreenTarget; items: Planned[] }>();
+    const byKey = new Map<string, { host: Host; target: ScreenTarget; batched: boolean; items: Planned[] }>();
     const others: Planned[] = [];
     // Several configs' rounds may ride along one sweep: their keys differ by this.
     const round = randomBytes(4).toString('hex');
@@ -123,19 +143,22 @@ export class ActivityTracker {
         others.push(item);
         continue;
       }
+      const batched = item.backend.runtime.sweeper?.kind === 'batch';
       // Unique per host and tmux server: probes of one sweep command are told apart by key.
-      const key = `activity:${round}:${createHash('sha256').update(JSON.stringify([item.backend.host.label, target.server])).digest('hex').slice(0, 16)}`;
-      const group = byKey.get(key) ?? { host: item.backend.host, target, items: [] };
+      const key = `activity:${round}:${createHash('sha256').update(JSON.stringify([item.backend.host.label, target.server, batched])).digest('hex').slice(0, 16)}`;
+      const group = byKey.get(key) ?? { host: item.backend.host, target, batched, items: [] };
       group.items.push(item);
       byKey.set(key, group);
     }
     const groups = await Promise.all(
-      [...byKey].map(async ([key, g]) => ({ key, host: g.host, ids: new Set(g.items.map((i) => i.record.id)), ...(await this.planTmuxGroup(g.host, g.target, g.items)) })),
+      [...byKey].map(async ([key, g]) => ({ key, host: g.host, batched: g.batched, ids: new Set(g.items.map((i) => i.record.id)), ...(await this.planTmuxGroup(g.host, g.target, g.items)) })),
     );
     const byId = new Map(items.map((i) => [i.record.id, i]));
+    const asks = new Map(groups.filter((g) => g.batched).flatMap((g) => [...g.asks]));
     return {
-      probesFor: (host) => groups.filter((g) => g.host === host).map((g) => ({ key: g.key, argv: g.probe.argv })),
-      finish: async (alive, results) => {
+      probesFor: (host) => groups.filter((g) => g.host === host && !g.batched).map((g) => ({ key: g.key, argv: g.probe.argv })),
+      askFor: (sessionId) => asks.get(sessionId),
+      finish: async (alive, results, seen = new Map()) => {
         const out = new Map<string, ActivityFields>();
         for (const [id, isAlive] of alive) {
           const item = byId.get(id);
@@ -144,7 +167,13 @@ export class ActivityTracker {
         const live = (id: string): boolean => alive.get(id) === true;
         await Promise.all([
           ...groups.map(async (g) => {
-            if (![...g.ids].some(live)) return;
+            const ids = [...g.ids].filter(live);
+            if (ids.length === 0) return;
+            const answered = g.batched && ids.every((id) => seen.has(id));
+            if (answered) {
+              for (const [id, fields] of g.apply(batchedResult(ids.map((id) => [g.sessionOf.get(id)!, seen.get(id)!])), live)) out.set(id, fields);
+              return;
+            }
             let res = results.get(g.key);
             if (!res) {
               try {
@@ -163,8 +192,11 @@ export class ActivityTracker {
     };
   }
 
-  /** The probe for the sessions of one tmux server on a host, and what to do with its answer. */
-  private async planTmuxGroup(host: Host, target: ScreenTarget, items: readonly Planned[]): Promise<{ probe: Probe<ProbeResult>; apply(result: ProbeResult, live: (id: string) => boolean): Map<string, ActivityFields> }> {
+  /**
+   * The probe for the sessions of one tmux server on a host (and the same questions per
+   * session, `asks`, for a batched call), and what to do with the answer.
+   */
+  private async planTmuxGroup(host: Host, target: ScreenTarget, items: readonly Planned[]): Promise<TmuxGroupPlan> {
     const now = Date.now();
     const prepared = await Promise.all(
       items.map(async (item) => {
@@ -174,22 +206,22 @@ export class ActivityTracker {
         return { item, memory, paths, agent, session: handleOf(item.record).id };
       }),
     );
-    const probe = activityProbe(
-      target.server,
-      prepared.map((p) => ({
-        session: p.session,
-        stateFile: host.isRemote ? p.paths.stateFile : '',
-        offset: p.memory?.cursor ?? 0,
-        capture: captureWish(p.agent, p.memory, this.rules, now),
-      })),
-    );
+    const targets = prepared.map((p) => ({
+      session: p.session,
+      stateFile: host.isRemote ? p.paths.stateFile : '',
+      offset: p.memory?.cursor ?? 0,
+      capture: captureWish(p.agent, p.memory, this.rules, now),
+    }));
+    const probe = activityProbe(target.server, targets);
+    const asks = new Map(targets.map(({ session, ...ask }, i) => [prepared[i]!.item.record.id, ask]));
+    const sessionOf = new Map(prepared.map((p) => [p.item.record.id, p.session]));
     const apply = (result: ProbeResult, live: (id: string) => boolean): Map<string, ActivityFields> => {
       const out = new Map<string, ActivityFields>();
       const localNow = Date.now();
       for (const p of prepared.filter((x) => live(x.item.record.id))) {
         const seen: ProbeSession = result.sessions.get(p.session) ?? { lines: '' };
         const clock = host.isRemote ? result.clock : localClock();
-        const { text, from } = host.isRemote ? { text: seen.lines, from: p.memory?.cursor ?? 0 } : readLocalLines(p.paths.stateFile, p.memory?.cursor ?? 0);
+        const { text, from } = host.isRemote ? { text: seen.lines, from: seen.from ?? p.memory?.cursor ?? 0 } : readLocalLines(p.paths.stateFile, p.memory?.cursor ?? 0);
         const parsed = parseHookLines(text, clock, localNow);
         let screen: Memory['screen'] | undefined = p.memory?.screen;
         if (seen.windowActivity !== undefined) {
@@ -208,7 +240,7 @@ export class ActivityTracker {
       }
       return out;
     };
-    return { probe, apply };
+    return { probe, asks, sessionOf, apply };
   }
 
   /** Runtimes without a tmux pane (process): output changes and the log's last lines. */

@@ -6,7 +6,8 @@
  * - host-probe (tmux, tmate, remote_control, local tmux): every probe of a host (one
  *   `list-panes -a` per tmux server, plus probes other features register for that host
  *   through `extraProbes`) runs as one command (src/ops/host-probes.ts);
- * - batch (ennio-node): one ListRuntimes call per node;
+ * - batch (ennio-node): one ListRuntimes call per node, which also carries what features
+ *   ask through `activityAsks` (the agents' hook events and screens, read by the daemon);
  * - none (the process runtime): `liveness` per session, on this machine.
  *
  * With a ReconnectGate (the orchestrator), a host or node that could not be asked is not
@@ -14,6 +15,7 @@
  * failure meanwhile. What the statuses mean for the store is the caller's business
  * (SessionManager.applySweep records running → exited).
  */
+import type { ActivityAsk, ActivitySeen } from '../activity/probe.js';
 import { EnnioError } from '../core/errors.js';
 import { withEnv, type Env } from '../core/request-env.js';
 import type { Host } from '../host/host.js';
@@ -52,6 +54,8 @@ export interface HostSweep {
   recovered?: boolean;
   /** Every probe's result, extra probes included (host-probe only). */
   probes?: ReadonlyMap<string, ProbeResult>;
+  /** What the endpoint read for the activity asked, by session id (batch only; absent from an older ennio-node). */
+  activity?: ReadonlyMap<string, ActivitySeen>;
 }
 
 export interface SweepReport {
@@ -65,9 +69,14 @@ export interface SweepReport {
 /** Probes a feature wants in every sweep command of a host (e.g. reading activity state files). */
 export type ProbeProvider = (host: Host) => readonly HostProbe[];
 
+/** What a feature wants a batched call to read for a session (its agent's activity), by session id. */
+export type ActivityAskProvider = (sessionId: string) => ActivityAsk | undefined;
+
 export interface SweepOptions {
   gate?: ReconnectGate;
   extraProbes?: readonly ProbeProvider[];
+  /** Asked of batch sweepers beside each session's status (the first provider that answers for a session). */
+  activityAsks?: readonly ActivityAskProvider[];
   /** Deadline of one host's sweep command (default 20 s). */
   timeoutMs?: number;
   /**
@@ -234,17 +243,35 @@ async function sweepBatch(g: BatchGroup, checks: Map<string, SessionCheck>, opti
   const key = `node:${g.key}`;
   const ids = g.targets.map((t) => t.id);
   const t0 = Date.now();
-  const asked = await ask(key, g.sweeper.label, 'NODE_UNAVAILABLE', () => inEnv(g.env, () => g.sweeper.check(g.targets.map((t) => t.handle))), options);
+  const asks = new Map<string, ActivityAsk>();
+  for (const t of g.targets) {
+    const wanted = firstAsk(options.activityAsks, t.id);
+    if (wanted) asks.set(t.handle.id, wanted);
+  }
+  const asked = await ask(key, g.sweeper.label, 'NODE_UNAVAILABLE', () => inEnv(g.env, () => g.sweeper.check(g.targets.map((t) => t.handle), asks.size > 0 ? asks : undefined)), options);
   const base = { key, label: g.sweeper.label, kind: 'batch' as const, sessions: ids.length, ms: Date.now() - t0 };
   if (asked.kind === 'skipped') return { ...base, calls: 0, ...unanswered(asked, ids, checks) };
   if (asked.kind === 'failed') return { ...base, calls: 1, ...unanswered(asked, ids, checks) };
+  const activity = new Map<string, ActivitySeen>();
   for (const t of g.targets) {
     const a = asked.value.get(t.handle.id);
     if (a === undefined) checks.set(t.id, { ok: false, error: new Error(`${g.sweeper.label} did not report runtime ${t.handle.id}`) });
     else if (a instanceof Error) checks.set(t.id, { ok: false, error: a });
-    else checks.set(t.id, { ok: true, status: a });
+    else {
+      const { activity: seen, ...status } = a;
+      checks.set(t.id, { ok: true, status });
+      if (seen) activity.set(t.id, seen);
+    }
   }
-  return { ...base, calls: 1, recovered: asked.recovered };
+  return { ...base, calls: 1, recovered: asked.recovered, ...(activity.size > 0 ? { activity } : {}) };
+}
+
+function firstAsk(providers: readonly ActivityAskProvider[] | undefined, sessionId: string): ActivityAsk | undefined {
+  for (const provide of providers ?? []) {
+    const wanted = provide(sessionId);
+    if (wanted) return wanted;
+  }
+  return undefined;
 }
 
 /** Runtimes without a sweeper (the local process runtime): one check each, on this machine. */

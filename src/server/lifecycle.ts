@@ -140,7 +140,9 @@ export class Lifecycle {
     // A host that hangs (a cut link) must not hold every other host's status for connection_timeout.
     const budgetMs = Math.max(BUDGET_MIN_MS, 2 * this.intervalMs());
     const extraProbes = [...this.probeProviders, ...plans.map((p) => p.activity.probesFor)];
-    const report = await sweep([...targets.values()], { gate: this.gate, extraProbes, inFlight: this.inFlight, budgetMs });
+    // ennio-node reads the same in its ListRuntimes call.
+    const activityAsks = plans.map((p) => p.activity.askFor);
+    const report = await sweep([...targets.values()], { gate: this.gate, extraProbes, activityAsks, inFlight: this.inFlight, budgetMs });
     let sessions = 0;
     for (const { ctx, plan, gen, activity } of plans) {
       try {

@@ -20,6 +20,7 @@ import { Interrupt } from './interrupt.js';
 import { unreachableFrom, type Unreachable } from './unreachable.js';
 import { agentNameFor, assertAgentInstalled, launchAgent, prepareWorkspace, repoPathFor, rollback, type Undo } from './launch.js';
 import { activityPaths } from '../activity/install.js';
+import type { ActivitySeen } from '../activity/probe.js';
 import { ActivityTracker, type ActivityRound, type TransitionListener } from '../activity/tracker.js';
 import type { ExecResult } from '../host/host.js';
 
@@ -194,7 +195,7 @@ export class SessionManager {
   /** A sweep with the activity probes riding along in each host's one command. */
   private async sweepWithActivity(plan: SweepPlan): Promise<SessionView[]> {
     const activity = await this.planActivity(plan);
-    const report = await sweep(plan.targets, { extraProbes: [activity.probesFor] });
+    const report = await sweep(plan.targets, { extraProbes: [activity.probesFor], activityAsks: [activity.askFor] });
     return this.finishActivity(activity, this.applySweep(plan, report.checks), report);
   }
 
@@ -216,8 +217,12 @@ export class SessionManager {
       else if (v.status === 'exited' && v.activity !== 'exited') alive.set(v.id, false);
     }
     const results = new Map<string, ExecResult>();
-    for (const h of report.hosts) for (const [key, r] of h.probes ?? []) results.set(key, r);
-    const fields = await activity.finish(alive, results);
+    const seen = new Map<string, ActivitySeen>();
+    for (const h of report.hosts) {
+      for (const [key, r] of h.probes ?? []) results.set(key, r);
+      for (const [id, a] of h.activity ?? []) seen.set(id, a);
+    }
+    const fields = await activity.finish(alive, results, seen);
     return views.map((v) => ({ ...v, ...fields.get(v.id) }));
   }
 

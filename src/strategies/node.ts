@@ -104,7 +104,8 @@ export class NodeRuntime implements Runtime {
       kind: 'batch',
       label: node.label,
       keyOf: () => node.label,
-      check: (handles) => node.runtimeStates(handles),
+      // The activity tracker's asks ride along: the daemon reads hook events and screens on its host.
+      check: (handles, activity) => node.runtimeStates(handles, activity),
     };
   }
 
@@ -146,7 +147,11 @@ export class NodeRuntime implements Runtime {
     return { node: this.node.label, node_version: hb.version, node_pid: String(hb.pid) };
   }
 
-  /** The daemon's tmux pane, read over SSH like the tmux strategy's (same user, same host). */
+  /**
+   * The daemon's tmux pane. Its activity comes through ListRuntimes (the sweep's batched
+   * call); only from a daemon that predates that is it probed over SSH like the tmux
+   * strategy's (same user, same host).
+   */
   screenTarget(handle: RuntimeHandle): ScreenTarget {
     return { server: daemonTmux(handle), session: handle.id };
   }

@@ -4,6 +4,7 @@
  * Local, SSH-tmux, tmate and remote_control backends run src/ops/* through a Host;
  * the node backend sends the same requests to ennio-node over gRPC.
  */
+import type { ActivityAsk, ActivitySeen } from '../activity/probe.js';
 import type { Host } from '../host/host.js';
 import type { HostProbe, ProbeResult } from '../ops/host-probes.js';
 import type { Liveness, TmuxServer } from '../ops/tmux.js';
@@ -108,6 +109,8 @@ export interface RuntimeStatus {
   currentCommand?: string;
   /** Last output activity (ms since epoch), when the runtime says. */
   activityAt?: number;
+  /** What a batch sweeper read for the agent's activity, when it was asked and could (ennio-node). */
+  activity?: ActivitySeen;
 }
 
 /**
@@ -132,9 +135,11 @@ export interface BatchSweeper {
   readonly label: string;
   /**
    * The status of each handle by handle id, or why that one could not be checked; rejects
-   * when the endpoint could not be asked at all.
+   * when the endpoint could not be asked at all. `activity` (by handle id): what the
+   * activity tracker wants read in the same call; answered in RuntimeStatus.activity by an
+   * endpoint that can (an older ennio-node cannot: the tracker then probes over SSH).
    */
-  check(handles: readonly RuntimeHandle[]): Promise<Map<string, RuntimeStatus | Error>>;
+  check(handles: readonly RuntimeHandle[], activity?: ReadonlyMap<string, ActivityAsk>): Promise<Map<string, RuntimeStatus | Error>>;
 }
 
 export type RuntimeSweeper = HostProbeSweeper | BatchSweeper;

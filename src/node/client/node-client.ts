@@ -5,11 +5,12 @@
  */
 import { Code, ConnectError, createClient, type CallOptions, type Client } from '@connectrpc/connect';
 import { EnnioNode, type HeartbeatResponse, type ProtoRuntimeHandle } from '../gen/ennio_node_pb.js';
+import type { ActivityAsk } from '../../activity/probe.js';
 import type { RuntimeHandle, RuntimeStatus } from '../../strategies/types.js';
 import type { Liveness } from '../../ops/tmux.js';
 import { EnnioError } from '../../core/errors.js';
 import { fromRpcError } from './errors.js';
-import { statusFromProto } from './list-runtimes.js';
+import { activityRequests, statusFromProto } from './list-runtimes.js';
 import { TunnelTransport, type Dial } from './transport.js';
 
 export interface HeartbeatInfo {
@@ -172,19 +173,21 @@ export class NodeClient {
    * The status of many runtimes in one call (by handle id); undefined when the daemon is
    * older than ListRuntimes (UNIMPLEMENTED), so the caller can fall back to IsAlive.
    */
-  async listRuntimes(handles: readonly RuntimeHandle[]): Promise<Map<string, RuntimeStatus | Error> | undefined> {
+  async listRuntimes(handles: readonly RuntimeHandle[], activity?: ReadonlyMap<string, ActivityAsk>): Promise<Map<string, RuntimeStatus | Error> | undefined> {
     const out = new Map<string, RuntimeStatus | Error>();
     // The daemon takes at most 10 000 handles per call (list-runtimes.ts MAX_HANDLES).
     for (let from = 0; from < handles.length; from += LIST_CHUNK) {
       const chunk = handles.slice(from, from + LIST_CHUNK);
+      const asks = activity ? activityRequests(chunk, activity) : [];
       let res;
       try {
-        res = await this.rpc('ListRuntimes', (o) => this.raw.listRuntimes({ handles: chunk.map(toProtoHandle) }, o));
+        res = await this.rpc('ListRuntimes', (o) => this.raw.listRuntimes({ handles: chunk.map(toProtoHandle), activity: asks }, o));
       } catch (err) {
         if (err instanceof EnnioError && err.cause instanceof ConnectError && err.cause.code === Code.Unimplemented) return undefined;
         throw err;
       }
-      for (const entry of res.runtimes) out.set(entry.id, statusFromProto(entry, this.label));
+      const clock = { nowMs: Number(res.nowUnixMs), ...(res.uptimeSecs > 0 ? { uptimeS: res.uptimeSecs } : {}) };
+      for (const entry of res.runtimes) out.set(entry.id, statusFromProto(entry, this.label, clock));
     }
     return out;
   }

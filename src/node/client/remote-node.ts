@@ -24,6 +24,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { ConnectError, Code } from '@connectrpc/connect';
+import type { ActivityAsk } from '../../activity/probe.js';
 import type { NodeConfig } from '../../config/schema.js';
 import { EnnioError, isEnnioError, type ErrorCode } from '../../core/errors.js';
 import { VERSION } from '../../core/version.js';
@@ -394,21 +395,22 @@ export class RemoteNode {
    * The status of many runtimes: one ListRuntimes call, or IsAlive per runtime when the
    * daemon predates it (remembered per daemon build, so an old daemon is not asked again).
    */
-  runtimeStates(handles: readonly RuntimeHandle[]): Promise<Map<string, RuntimeStatus | Error>> {
+  runtimeStates(handles: readonly RuntimeHandle[], activity?: ReadonlyMap<string, ActivityAsk>): Promise<Map<string, RuntimeStatus | Error>> {
     return this.call(
       () =>
         runtimeStates(
           {
-            listRuntimes: async (hs) => {
+            listRuntimes: async (hs, asks) => {
               const build = this.lastHeartbeat?.buildId;
               if (build !== undefined && build === this.listUnsupportedBuild) return undefined;
-              const res = await this.client.listRuntimes(hs);
+              const res = await this.client.listRuntimes(hs, asks);
               if (res === undefined) this.listUnsupportedBuild = build;
               return res;
             },
             liveness: (h) => this.client.liveness(h),
           },
           handles,
+          activity,
         ),
       true,
     );

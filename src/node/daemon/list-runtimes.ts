@@ -3,15 +3,18 @@
  * sweep. Handles are grouped by tmux server and each server is asked once (`list-panes
  * -a`), so a node answers for any number of sessions with one tmux command per server.
  * A handle that cannot be checked gets its own error entry; the call as a whole fails
- * only when the request is malformed.
+ * only when the request is malformed. Runtimes the request asks activity for also get
+ * their hook events and screen (runtime-activity.ts), read in the same call.
  */
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { ProtoRuntimeHandle, RuntimeStateSchema } from '../gen/ennio_node_pb.js';
+import type { ActivityRequest, ProtoRuntimeHandle, RuntimeStateSchema } from '../gen/ennio_node_pb.js';
+import { localClock } from '../../activity/local-state.js';
 import { isEnnioError } from '../../core/errors.js';
 import * as tmux from '../../ops/tmux.js';
 import type { ServiceContext } from './context.js';
 import { ERROR_CODE_TRAILER, rpcError } from './errors.js';
+import { readRuntimeActivity } from './runtime-activity.js';
 import { targetOf } from './runtime-service.js';
 
 type RuntimeStateInit = MessageInitShape<typeof RuntimeStateSchema>;
@@ -36,10 +39,19 @@ function stateEntry(id: string, pane: tmux.PaneState | undefined): RuntimeStateI
   };
 }
 
-export async function listRuntimesRpc(ctx: ServiceContext, handles: readonly ProtoRuntimeHandle[]): Promise<{ runtimes: RuntimeStateInit[] }> {
+export interface ListRuntimesAnswer {
+  runtimes: RuntimeStateInit[];
+  nowUnixMs: bigint;
+  uptimeSecs: number;
+}
+
+export async function listRuntimesRpc(ctx: ServiceContext, handles: readonly ProtoRuntimeHandle[], activity: readonly ActivityRequest[] = []): Promise<ListRuntimesAnswer> {
   if (handles.length > MAX_HANDLES) {
     throw rpcError(Code.InvalidArgument, `at most ${MAX_HANDLES} handles per ListRuntimes call (got ${handles.length})`, 'INVALID_ARGUMENT');
   }
+  // The clock before the files are read: a line written after it is placed at "now".
+  const clock = localClock();
+  const asks = new Map(activity.map((a) => [a.id, a]));
   const entries: RuntimeStateInit[] = new Array(handles.length);
   const byServer = new Map<string, { server: tmux.TmuxServer; items: Array<{ index: number; name: string }> }>();
   handles.forEach((handle, index) => {
@@ -53,15 +65,32 @@ export async function listRuntimesRpc(ctx: ServiceContext, handles: readonly Pro
       entries[index] = errorEntry(handle.id, err);
     }
   });
+  let read = 0;
+  let bytes = 0;
   await Promise.all(
     [...byServer.values()].map(async (g) => {
+      let panes: Map<string, tmux.PaneState>;
       try {
-        const panes = await tmux.paneStates(ctx.host, g.server);
-        for (const i of g.items) entries[i.index] = stateEntry(i.name, panes.get(i.name));
+        panes = await tmux.paneStates(ctx.host, g.server);
       } catch (err) {
         for (const i of g.items) entries[i.index] = errorEntry(i.name, err);
+        return;
       }
+      await Promise.all(
+        g.items.map(async (i) => {
+          const pane = panes.get(i.name);
+          const entry = stateEntry(i.name, pane);
+          const ask = asks.get(i.name);
+          if (ask) {
+            entry.activity = await readRuntimeActivity(ctx.host, g.server, i.name, ask, pane, clock.nowMs);
+            read += 1;
+            bytes += entry.activity.lines?.length ?? 0;
+          }
+          entries[i.index] = entry;
+        }),
+      );
     }),
   );
-  return { runtimes: entries };
+  ctx.log.debug('ListRuntimes', { runtimes: handles.length, activity_read: read, activity_bytes: bytes });
+  return { runtimes: entries, nowUnixMs: BigInt(clock.nowMs), uptimeSecs: clock.uptimeS ?? 0 };
 }

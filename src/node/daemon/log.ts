@@ -11,13 +11,15 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
 export interface Logger {
+  /** Written only when the daemon runs with ENNIO_NODE_DEBUG=1 (e.g. every sweep's ListRuntimes). */
+  debug(msg: string, fields?: LogFields): void;
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
   close(): void;
 }
 
-export function createLogger(file?: string): Logger {
+export function createLogger(file?: string, options: { debug?: boolean } = {}): Logger {
   // 0600: the log names workspace paths and commands; nobody else needs to read it.
   const fd = file === undefined ? 2 : openSync(file, 'a', 0o600);
   const write = (level: LogLevel, msg: string, fields?: LogFields): void => {
@@ -30,6 +32,7 @@ export function createLogger(file?: string): Logger {
     }
   };
   return {
+    debug: options.debug ? (msg, fields) => write('debug', msg, fields) : () => {},
     info: (msg, fields) => write('info', msg, fields),
     warn: (msg, fields) => write('warn', msg, fields),
     error: (msg, fields) => write('error', msg, fields),

@@ -124,7 +124,8 @@ function main(argv: readonly string[]): void {
     if (err instanceof UsageError) fail(`${err.message}\nRun ennio-node --help for the options.`, 2);
     throw err;
   }
-  const log = createLogger(opts.logFile);
+  // ENNIO_NODE_DEBUG=1: also the frequent calls (sweeps), with what they carried.
+  const log = createLogger(opts.logFile, { debug: process.env['ENNIO_NODE_DEBUG'] === '1' });
   if (token.token === undefined) {
     log.warn('no auth token set: relying on the SSH tunnel for isolation (anyone on this host who can reach 127.0.0.1 may call)');
   } else {

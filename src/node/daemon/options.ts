@@ -44,7 +44,8 @@ Options:
                          Env ENNIO_NODE_AUTH_TOKEN sets the token too; either flag
                          wins over it.
   --tmux-socket NAME     use tmux -L NAME (default: the user's default tmux server)
-  --log-file PATH        append JSON log lines to PATH (default: stderr)
+  --log-file PATH        append JSON log lines to PATH (default: stderr); env
+                         ENNIO_NODE_DEBUG=1 also logs the frequent calls (sweeps)
   --no-tmux-control      spawn tmux for every command instead of using a control-mode
                          client (slower; the control client adds a session named
                          ennio-node-control to the tmux server)

@@ -21,7 +21,7 @@ export function ennioNodeService(ctx: ServiceContext): ServiceImpl<typeof EnnioN
     sendMessage: (req) => sendMessageRpc(ctx, req.handle, req.message),
     getOutput: (req) => getOutputRpc(ctx, req.handle, req.lines),
     isAlive: (req) => isAliveRpc(ctx, req.handle),
-    listRuntimes: (req) => listRuntimesRpc(ctx, req.handles),
+    listRuntimes: (req) => listRuntimesRpc(ctx, req.handles, req.activity),
 
     async heartbeat() {
       // Healthy means the daemon can do its job: tmux answers. A missing tmux is reported

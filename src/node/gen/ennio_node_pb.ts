@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ennio_node.proto.
  */
 export const file_ennio_node: GenFile = /*@__PURE__*/
-  fileDesc("ChBlbm5pb19ub2RlLnByb3RvEgplbm5pb19ub2RlIsYBChZDcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0EhIKCnByb2plY3RfaWQYASABKAkSEAoIcmVwb191cmwYAiABKAkSDAoEcGF0aBgDIAEoCRISCgpzZXNzaW9uX2lkGAQgASgJEhYKDmRlZmF1bHRfYnJhbmNoGAUgASgJEhMKBmJyYW5jaBgGIAEoCUgAiAEBEhYKDndvcmtzcGFjZV90eXBlGAcgASgJEhQKDHJldXNlX2JyYW5jaBgIIAEoCEIJCgdfYnJhbmNoIkkKF0NyZWF0ZVdvcmtzcGFjZVJlc3BvbnNlEhYKDndvcmtzcGFjZV9wYXRoGAEgASgJEhYKDmNyZWF0ZWRfYnJhbmNoGAIgASgIIjEKF0Rlc3Ryb3lXb3Jrc3BhY2VSZXF1ZXN0EhYKDndvcmtzcGFjZV9wYXRoGAEgASgJIhoKGERlc3Ryb3lXb3Jrc3BhY2VSZXNwb25zZSLJAQoUQ3JlYXRlUnVudGltZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIWCg5sYXVuY2hfY29tbWFuZBgCIAEoCRI2CgNlbnYYAyADKAsyKS5lbm5pb19ub2RlLkNyZWF0ZVJ1bnRpbWVSZXF1ZXN0LkVudkVudHJ5EgsKA2N3ZBgEIAEoCRIUCgxzZXNzaW9uX25hbWUYBSABKAkaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJHChVDcmVhdGVSdW50aW1lUmVzcG9uc2USLgoGaGFuZGxlGAEgASgLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUiRwoVRGVzdHJveVJ1bnRpbWVSZXF1ZXN0Ei4KBmhhbmRsZRgBIAEoCzIeLmVubmlvX25vZGUuUHJvdG9SdW50aW1lSGFuZGxlIhgKFkRlc3Ryb3lSdW50aW1lUmVzcG9uc2UimwEKElByb3RvUnVudGltZUhhbmRsZRIKCgJpZBgBIAEoCRIUCgxydW50aW1lX25hbWUYAiABKAkSNgoEZGF0YRgDIAMoCzIoLmVubmlvX25vZGUuUHJvdG9SdW50aW1lSGFuZGxlLkRhdGFFbnRyeRorCglEYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJVChJTZW5kTWVzc2FnZVJlcXVlc3QSLgoGaGFuZGxlGAEgASgLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUSDwoHbWVzc2FnZRgCIAEoCSIVChNTZW5kTWVzc2FnZVJlc3BvbnNlIlEKEEdldE91dHB1dFJlcXVlc3QSLgoGaGFuZGxlGAEgASgLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUSDQoFbGluZXMYAiABKA0iIwoRR2V0T3V0cHV0UmVzcG9uc2USDgoGb3V0cHV0GAEgASgJIkAKDklzQWxpdmVSZXF1ZXN0Ei4KBmhhbmRsZRgBIAEoCzIeLmVubmlvX25vZGUuUHJvdG9SdW50aW1lSGFuZGxlIi8KD0lzQWxpdmVSZXNwb25zZRINCgVhbGl2ZRgBIAEoCBINCgVzdGF0ZRgCIAEoCSISChBIZWFydGJlYXRSZXF1ZXN0ItEBChFIZWFydGJlYXRSZXNwb25zZRIPCgdoZWFsdGh5GAEgASgIEhMKC3VwdGltZV9zZWNzGAIgASgEEg8KB3ZlcnNpb24YAyABKAkSEAoIcnVudGltZXMYBCABKA0SEAoIYnVpbGRfaWQYBSABKAkSCwoDcGlkGAYgASgNEhYKDndvcmtzcGFjZV9yb290GAcgASgJEhkKEWlkbGVfdGltZW91dF9zZWNzGAggASgNEg4KBmRldGFpbBgJIAEoCRIRCglyc3NfYnl0ZXMYCiABKAQiIwoPU2h1dGRvd25SZXF1ZXN0EhAKCGdyYWNlZnVsGAEgASgIIiQKEFNodXRkb3duUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAgiRgoTTGlzdFJ1bnRpbWVzUmVxdWVzdBIvCgdoYW5kbGVzGAEgAygLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUiqQEKDFJ1bnRpbWVTdGF0ZRIKCgJpZBgBIAEoCRINCgVzdGF0ZRgCIAEoCRINCgVlcnJvchgDIAEoCRISCgplcnJvcl9jb2RlGAQgASgJEhUKDWhhc19leGl0X2NvZGUYBSABKAgSEQoJZXhpdF9jb2RlGAYgASgFEhcKD2N1cnJlbnRfY29tbWFuZBgHIAEoCRIYChBhY3Rpdml0eV91bml4X21zGAggASgEIkIKFExpc3RSdW50aW1lc1Jlc3BvbnNlEioKCHJ1bnRpbWVzGAEgAygLMhguZW5uaW9fbm9kZS5SdW50aW1lU3RhdGUytwYKCUVubmlvTm9kZRJaCg9DcmVhdGVXb3Jrc3BhY2USIi5lbm5pb19ub2RlLkNyZWF0ZVdvcmtzcGFjZVJlcXVlc3QaIy5lbm5pb19ub2RlLkNyZWF0ZVdvcmtzcGFjZVJlc3BvbnNlEl0KEERlc3Ryb3lXb3Jrc3BhY2USIy5lbm5pb19ub2RlLkRlc3Ryb3lXb3Jrc3BhY2VSZXF1ZXN0GiQuZW5uaW9fbm9kZS5EZXN0cm95V29ya3NwYWNlUmVzcG9uc2USVAoNQ3JlYXRlUnVudGltZRIgLmVubmlvX25vZGUuQ3JlYXRlUnVudGltZVJlcXVlc3QaIS5lbm5pb19ub2RlLkNyZWF0ZVJ1bnRpbWVSZXNwb25zZRJXCg5EZXN0cm95UnVudGltZRIhLmVubmlvX25vZGUuRGVzdHJveVJ1bnRpbWVSZXF1ZXN0GiIuZW5uaW9fbm9kZS5EZXN0cm95UnVudGltZVJlc3BvbnNlEk4KC1NlbmRNZXNzYWdlEh4uZW5uaW9fbm9kZS5TZW5kTWVzc2FnZVJlcXVlc3QaHy5lbm5pb19ub2RlLlNlbmRNZXNzYWdlUmVzcG9uc2USSAoJR2V0T3V0cHV0EhwuZW5uaW9fbm9kZS5HZXRPdXRwdXRSZXF1ZXN0Gh0uZW5uaW9fbm9kZS5HZXRPdXRwdXRSZXNwb25zZRJCCgdJc0FsaXZlEhouZW5uaW9fbm9kZS5Jc0FsaXZlUmVxdWVzdBobLmVubmlvX25vZGUuSXNBbGl2ZVJlc3BvbnNlEkgKCUhlYXJ0YmVhdBIcLmVubmlvX25vZGUuSGVhcnRiZWF0UmVxdWVzdBodLmVubmlvX25vZGUuSGVhcnRiZWF0UmVzcG9uc2USRQoIU2h1dGRvd24SGy5lbm5pb19ub2RlLlNodXRkb3duUmVxdWVzdBocLmVubmlvX25vZGUuU2h1dGRvd25SZXNwb25zZRJRCgxMaXN0UnVudGltZXMSHy5lbm5pb19ub2RlLkxpc3RSdW50aW1lc1JlcXVlc3QaIC5lbm5pb19ub2RlLkxpc3RSdW50aW1lc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChBlbm5pb19ub2RlLnByb3RvEgplbm5pb19ub2RlIsYBChZDcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0EhIKCnByb2plY3RfaWQYASABKAkSEAoIcmVwb191cmwYAiABKAkSDAoEcGF0aBgDIAEoCRISCgpzZXNzaW9uX2lkGAQgASgJEhYKDmRlZmF1bHRfYnJhbmNoGAUgASgJEhMKBmJyYW5jaBgGIAEoCUgAiAEBEhYKDndvcmtzcGFjZV90eXBlGAcgASgJEhQKDHJldXNlX2JyYW5jaBgIIAEoCEIJCgdfYnJhbmNoIkkKF0NyZWF0ZVdvcmtzcGFjZVJlc3BvbnNlEhYKDndvcmtzcGFjZV9wYXRoGAEgASgJEhYKDmNyZWF0ZWRfYnJhbmNoGAIgASgIIjEKF0Rlc3Ryb3lXb3Jrc3BhY2VSZXF1ZXN0EhYKDndvcmtzcGFjZV9wYXRoGAEgASgJIhoKGERlc3Ryb3lXb3Jrc3BhY2VSZXNwb25zZSLJAQoUQ3JlYXRlUnVudGltZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIWCg5sYXVuY2hfY29tbWFuZBgCIAEoCRI2CgNlbnYYAyADKAsyKS5lbm5pb19ub2RlLkNyZWF0ZVJ1bnRpbWVSZXF1ZXN0LkVudkVudHJ5EgsKA2N3ZBgEIAEoCRIUCgxzZXNzaW9uX25hbWUYBSABKAkaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJHChVDcmVhdGVSdW50aW1lUmVzcG9uc2USLgoGaGFuZGxlGAEgASgLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUiRwoVRGVzdHJveVJ1bnRpbWVSZXF1ZXN0Ei4KBmhhbmRsZRgBIAEoCzIeLmVubmlvX25vZGUuUHJvdG9SdW50aW1lSGFuZGxlIhgKFkRlc3Ryb3lSdW50aW1lUmVzcG9uc2UimwEKElByb3RvUnVudGltZUhhbmRsZRIKCgJpZBgBIAEoCRIUCgxydW50aW1lX25hbWUYAiABKAkSNgoEZGF0YRgDIAMoCzIoLmVubmlvX25vZGUuUHJvdG9SdW50aW1lSGFuZGxlLkRhdGFFbnRyeRorCglEYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJVChJTZW5kTWVzc2FnZVJlcXVlc3QSLgoGaGFuZGxlGAEgASgLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUSDwoHbWVzc2FnZRgCIAEoCSIVChNTZW5kTWVzc2FnZVJlc3BvbnNlIlEKEEdldE91dHB1dFJlcXVlc3QSLgoGaGFuZGxlGAEgASgLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUSDQoFbGluZXMYAiABKA0iIwoRR2V0T3V0cHV0UmVzcG9uc2USDgoGb3V0cHV0GAEgASgJIkAKDklzQWxpdmVSZXF1ZXN0Ei4KBmhhbmRsZRgBIAEoCzIeLmVubmlvX25vZGUuUHJvdG9SdW50aW1lSGFuZGxlIi8KD0lzQWxpdmVSZXNwb25zZRINCgVhbGl2ZRgBIAEoCBINCgVzdGF0ZRgCIAEoCSISChBIZWFydGJlYXRSZXF1ZXN0ItEBChFIZWFydGJlYXRSZXNwb25zZRIPCgdoZWFsdGh5GAEgASgIEhMKC3VwdGltZV9zZWNzGAIgASgEEg8KB3ZlcnNpb24YAyABKAkSEAoIcnVudGltZXMYBCABKA0SEAoIYnVpbGRfaWQYBSABKAkSCwoDcGlkGAYgASgNEhYKDndvcmtzcGFjZV9yb290GAcgASgJEhkKEWlkbGVfdGltZW91dF9zZWNzGAggASgNEg4KBmRldGFpbBgJIAEoCRIRCglyc3NfYnl0ZXMYCiABKAQiIwoPU2h1dGRvd25SZXF1ZXN0EhAKCGdyYWNlZnVsGAEgASgIIiQKEFNodXRkb3duUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAgidQoTTGlzdFJ1bnRpbWVzUmVxdWVzdBIvCgdoYW5kbGVzGAEgAygLMh4uZW5uaW9fbm9kZS5Qcm90b1J1bnRpbWVIYW5kbGUSLQoIYWN0aXZpdHkYAiADKAsyGy5lbm5pb19ub2RlLkFjdGl2aXR5UmVxdWVzdCJ+Cg9BY3Rpdml0eVJlcXVlc3QSCgoCaWQYASABKAkSEgoKc3RhdGVfZmlsZRgCIAEoCRIOCgZvZmZzZXQYAyABKAQSGwoTY2FwdHVyZV91bmxlc3NfbWFyaxgEIAEoCRIeChZjYXB0dXJlX21pbl9xdWlldF9zZWNzGAUgASgRImQKD1J1bnRpbWVBY3Rpdml0eRINCgVsaW5lcxgBIAEoCRITCgtmcm9tX29mZnNldBgCIAEoBBITCgZzY3JlZW4YAyABKAlIAIgBARINCgVlcnJvchgEIAEoCUIJCgdfc2NyZWVuItgBCgxSdW50aW1lU3RhdGUSCgoCaWQYASABKAkSDQoFc3RhdGUYAiABKAkSDQoFZXJyb3IYAyABKAkSEgoKZXJyb3JfY29kZRgEIAEoCRIVCg1oYXNfZXhpdF9jb2RlGAUgASgIEhEKCWV4aXRfY29kZRgGIAEoBRIXCg9jdXJyZW50X2NvbW1hbmQYByABKAkSGAoQYWN0aXZpdHlfdW5peF9tcxgIIAEoBBItCghhY3Rpdml0eRgJIAEoCzIbLmVubmlvX25vZGUuUnVudGltZUFjdGl2aXR5ImwKFExpc3RSdW50aW1lc1Jlc3BvbnNlEioKCHJ1bnRpbWVzGAEgAygLMhguZW5uaW9fbm9kZS5SdW50aW1lU3RhdGUSEwoLbm93X3VuaXhfbXMYAiABKAQSEwoLdXB0aW1lX3NlY3MYAyABKAEytwYKCUVubmlvTm9kZRJaCg9DcmVhdGVXb3Jrc3BhY2USIi5lbm5pb19ub2RlLkNyZWF0ZVdvcmtzcGFjZVJlcXVlc3QaIy5lbm5pb19ub2RlLkNyZWF0ZVdvcmtzcGFjZVJlc3BvbnNlEl0KEERlc3Ryb3lXb3Jrc3BhY2USIy5lbm5pb19ub2RlLkRlc3Ryb3lXb3Jrc3BhY2VSZXF1ZXN0GiQuZW5uaW9fbm9kZS5EZXN0cm95V29ya3NwYWNlUmVzcG9uc2USVAoNQ3JlYXRlUnVudGltZRIgLmVubmlvX25vZGUuQ3JlYXRlUnVudGltZVJlcXVlc3QaIS5lbm5pb19ub2RlLkNyZWF0ZVJ1bnRpbWVSZXNwb25zZRJXCg5EZXN0cm95UnVudGltZRIhLmVubmlvX25vZGUuRGVzdHJveVJ1bnRpbWVSZXF1ZXN0GiIuZW5uaW9fbm9kZS5EZXN0cm95UnVudGltZVJlc3BvbnNlEk4KC1NlbmRNZXNzYWdlEh4uZW5uaW9fbm9kZS5TZW5kTWVzc2FnZVJlcXVlc3QaHy5lbm5pb19ub2RlLlNlbmRNZXNzYWdlUmVzcG9uc2USSAoJR2V0T3V0cHV0EhwuZW5uaW9fbm9kZS5HZXRPdXRwdXRSZXF1ZXN0Gh0uZW5uaW9fbm9kZS5HZXRPdXRwdXRSZXNwb25zZRJCCgdJc0FsaXZlEhouZW5uaW9fbm9kZS5Jc0FsaXZlUmVxdWVzdBobLmVubmlvX25vZGUuSXNBbGl2ZVJlc3BvbnNlEkgKCUhlYXJ0YmVhdBIcLmVubmlvX25vZGUuSGVhcnRiZWF0UmVxdWVzdBodLmVubmlvX25vZGUuSGVhcnRiZWF0UmVzcG9uc2USRQoIU2h1dGRvd24SGy5lbm5pb19ub2RlLlNodXRkb3duUmVxdWVzdBocLmVubmlvX25vZGUuU2h1dGRvd25SZXNwb25zZRJRCgxMaXN0UnVudGltZXMSHy5lbm5pb19ub2RlLkxpc3RSdW50aW1lc1JlcXVlc3QaIC5lbm5pb19ub2RlLkxpc3RSdW50aW1lc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message ennio_node.CreateWorkspaceRequest
@@ -492,6 +492,16 @@ export type ListRuntimesRequest = Message<"ennio_node.ListRuntimesRequest"> & {
    * @generated from field: repeated ennio_node.ProtoRuntimeHandle handles = 1;
    */
   handles: ProtoRuntimeHandle[];
+
+  /**
+   * extension (activity): what the orchestrator wants read beside some runtimes' state
+   * (src/activity): their agents' hook events and, when asked, their screens. A daemon
+   * without it ignores the field and sends no RuntimeState.activity; the orchestrator
+   * then reads the same over SSH.
+   *
+   * @generated from field: repeated ennio_node.ActivityRequest activity = 2;
+   */
+  activity: ActivityRequest[];
 };
 
 /**
@@ -500,6 +510,98 @@ export type ListRuntimesRequest = Message<"ennio_node.ListRuntimesRequest"> & {
  */
 export const ListRuntimesRequestSchema: GenMessage<ListRuntimesRequest> = /*@__PURE__*/
   messageDesc(file_ennio_node, 19);
+
+/**
+ * What to read for the activity of one runtime (by handle id).
+ *
+ * @generated from message ennio_node.ActivityRequest
+ */
+export type ActivityRequest = Message<"ennio_node.ActivityRequest"> & {
+  /**
+   * The handle's id (the tmux session name).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The session's hook state file on the daemon's host: an absolute path ending in
+   * /activity/<id>.events (the daemon reads nothing else).
+   *
+   * @generated from field: string state_file = 2;
+   */
+  stateFile: string;
+
+  /**
+   * Bytes of the state file the orchestrator has already read.
+   *
+   * @generated from field: uint64 offset = 3;
+   */
+  offset: bigint;
+
+  /**
+   * Read the visible screen when the window's activity (tmux window_activity, epoch
+   * seconds, as a decimal string) differs from capture_unless_mark and the window has been
+   * quiet for at least capture_min_quiet_secs; a negative value: never.
+   *
+   * @generated from field: string capture_unless_mark = 4;
+   */
+  captureUnlessMark: string;
+
+  /**
+   * @generated from field: sint32 capture_min_quiet_secs = 5;
+   */
+  captureMinQuietSecs: number;
+};
+
+/**
+ * Describes the message ennio_node.ActivityRequest.
+ * Use `create(ActivityRequestSchema)` to create a new message.
+ */
+export const ActivityRequestSchema: GenMessage<ActivityRequest> = /*@__PURE__*/
+  messageDesc(file_ennio_node, 20);
+
+/**
+ * What the daemon read for the activity of one runtime.
+ *
+ * @generated from message ennio_node.RuntimeActivity
+ */
+export type RuntimeActivity = Message<"ennio_node.RuntimeActivity"> & {
+  /**
+   * New bytes of the state file from from_offset (complete and partial lines).
+   *
+   * @generated from field: string lines = 1;
+   */
+  lines: string;
+
+  /**
+   * Where lines start: the offset asked, or 0 when the file was re-created (shorter).
+   *
+   * @generated from field: uint64 from_offset = 2;
+   */
+  fromOffset: bigint;
+
+  /**
+   * The visible screen, when it was read.
+   *
+   * @generated from field: optional string screen = 3;
+   */
+  screen?: string | undefined;
+
+  /**
+   * Why the state file could not be read (lines is then empty); empty otherwise.
+   *
+   * @generated from field: string error = 4;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message ennio_node.RuntimeActivity.
+ * Use `create(RuntimeActivitySchema)` to create a new message.
+ */
+export const RuntimeActivitySchema: GenMessage<RuntimeActivity> = /*@__PURE__*/
+  messageDesc(file_ennio_node, 21);
 
 /**
  * @generated from message ennio_node.RuntimeState
@@ -558,6 +660,13 @@ export type RuntimeState = Message<"ennio_node.RuntimeState"> & {
    * @generated from field: uint64 activity_unix_ms = 8;
    */
   activityUnixMs: bigint;
+
+  /**
+   * extension (activity): set when the request asked for this runtime's activity.
+   *
+   * @generated from field: ennio_node.RuntimeActivity activity = 9;
+   */
+  activity?: RuntimeActivity | undefined;
 };
 
 /**
@@ -565,7 +674,7 @@ export type RuntimeState = Message<"ennio_node.RuntimeState"> & {
  * Use `create(RuntimeStateSchema)` to create a new message.
  */
 export const RuntimeStateSchema: GenMessage<RuntimeState> = /*@__PURE__*/
-  messageDesc(file_ennio_node, 20);
+  messageDesc(file_ennio_node, 22);
 
 /**
  * @generated from message ennio_node.ListRuntimesResponse
@@ -577,6 +686,21 @@ export type ListRuntimesResponse = Message<"ennio_node.ListRuntimesResponse"> & 
    * @generated from field: repeated ennio_node.RuntimeState runtimes = 1;
    */
   runtimes: RuntimeState[];
+
+  /**
+   * extension (activity): the daemon host's clock when it read the state files, to place
+   * their lines in time (the hook writes seconds since boot, or epoch ms without /proc).
+   *
+   * @generated from field: uint64 now_unix_ms = 2;
+   */
+  nowUnixMs: bigint;
+
+  /**
+   * Seconds since the host booted (/proc/uptime); 0 = unknown.
+   *
+   * @generated from field: double uptime_secs = 3;
+   */
+  uptimeSecs: number;
 };
 
 /**
@@ -584,7 +708,7 @@ export type ListRuntimesResponse = Message<"ennio_node.ListRuntimesResponse"> & 
  * Use `create(ListRuntimesResponseSchema)` to create a new message.
  */
 export const ListRuntimesResponseSchema: GenMessage<ListRuntimesResponse> = /*@__PURE__*/
-  messageDesc(file_ennio_node, 21);
+  messageDesc(file_ennio_node, 23);
 
 /**
  * @generated from service ennio_node.EnnioNode
