@@ -149,6 +149,51 @@ describe('the screen corrects what hooks cannot see', () => {
   });
 });
 
+describe('a prompt given at spawn (Claude Code fires SessionStart before its UserPromptSubmit)', () => {
+  const spawned: ActivityState = { activity: 'working', since: T0, promptPending: true };
+
+  it('SessionStart and a quiet input box while it loads keep it working; the turn\'s hooks then decide', () => {
+    let s = run([{ at: 1, events: [hook(0.5, 'SessionStart')] }], spawned);
+    expect(s).toMatchObject({ activity: 'working', since: T0, promptPending: true });
+    s = run([{ at: 30, screen: { changedAt: T0 + 1 * S, reading: 'idle' } }], s);
+    expect(s).toMatchObject({ activity: 'working', since: T0, promptPending: true });
+    s = run([{ at: 31, events: [hook(30.5, 'UserPromptSubmit'), hook(30.8, 'PreToolUse')] }], s);
+    expect(s).toMatchObject({ activity: 'working', since: T0 });
+    expect(s.promptPending).toBeUndefined();
+    s = run([{ at: 40, events: [hook(39, 'Stop')] }], s);
+    expect(s).toMatchObject({ activity: 'idle', since: T0 + 39 * S });
+  });
+
+  it('the whole first turn read at once: working, then idle at its Stop (never the SessionStart idle)', () => {
+    const steps = classifySteps(spawned, { events: [hook(0.5, 'SessionStart'), hook(3, 'UserPromptSubmit'), hook(8, 'Stop')], alive: true, hooks: 'full', now: T0 + 9 * S, rules });
+    expect(steps.map((x) => [x.activity, (x.since - T0) / S])).toEqual([['idle', 8]]);
+  });
+
+  it('a question in the first turn is waiting_input; a Stop without UserPromptSubmit (lost hook) is idle', () => {
+    expect(run([{ at: 5, events: [hook(0.5, 'SessionStart'), hook(2, 'PreToolUse'), hook(3, 'Notification', 'permission_prompt')] }], spawned).activity).toBe('waiting_input');
+    const s = run([{ at: 5, events: [hook(0.5, 'SessionStart'), hook(4, 'Stop')] }], spawned);
+    expect(s).toMatchObject({ activity: 'idle', since: T0 + 4 * S });
+    expect(s.promptPending).toBeUndefined();
+  });
+
+  it('a prompt never taken lapses after staleMs: then the quiet input box is idle', () => {
+    const s = run([{ at: 1000, events: [hook(0.5, 'SessionStart')], screen: { changedAt: T0 + 1 * S, reading: 'idle' } }], spawned);
+    expect(s).toMatchObject({ activity: 'idle', since: T0 + 1 * S });
+    expect(s.promptPending).toBeUndefined();
+  });
+
+  it('screen agents: the screen decides as usual', () => {
+    const s = run([{ at: 30, screen: { changedAt: T0 + 12 * S, reading: 'idle' } }], spawned, 'none');
+    expect(s).toMatchObject({ activity: 'idle', since: T0 + 12 * S });
+    expect(s.promptPending).toBeUndefined();
+  });
+
+  it('its agent exiting is exited', () => {
+    const s = classify(spawned, { events: [hook(0.5, 'SessionStart')], alive: false, hooks: 'full', now: T0 + 5 * S, rules });
+    expect(s).toMatchObject({ activity: 'exited', since: T0 + 5 * S });
+  });
+});
+
 describe('liveness: the agent process decides', () => {
   it('a dead agent is exited whatever the hooks said, since when it was seen', () => {
     const working = run([{ at: 2, events: [hook(1, 'UserPromptSubmit')] }]);

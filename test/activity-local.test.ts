@@ -182,3 +182,22 @@ describe('claude-code activity from its hooks', () => {
     expect(w.run(['session', 'kill', s.id]).code).toBe(0);
   });
 });
+
+describe('ennio wait after spawn --prompt', () => {
+  it('waits for the prompt\'s turn, not for the idle that SessionStart shows while the agent loads', () => {
+    // `slow 4`: UserPromptSubmit comes 4 s after SessionStart, the input box quiet meanwhile (quiet_after is 2 s).
+    const res = w.run(['spawn', 'app', '--json', '--prompt', 'slow 4 work 2']);
+    expect(res.code).toBe(0);
+    const id = (JSON.parse(res.stdout) as Session).id;
+    const waited = w.run(['wait', id, '--for', 'idle', '--timeout', '120', '--json']);
+    expect(waited.stderr).toBe('');
+    expect(waited.code).toBe(0);
+    // The turn is over when wait returns: its hooks are all there, Stop last.
+    const events = stateLines(id).map((l) => l.split('\t')[1]);
+    expect(events).toEqual(['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Stop']);
+    expect(screen(id)).toContain('done (2s)');
+    // Working on the prompt from the spawn until its Stop: never idle before that.
+    expect(activityEvents(id)).toEqual(['working', 'idle']);
+    expect(w.run(['session', 'kill', id]).code).toBe(0);
+  });
+});

@@ -8,7 +8,9 @@
  * - a long tool call or a subagent is still working (the screen keeps changing);
  * - a lost hook must not leave a session "working" for days: a quiet screen corrects it,
  *   and with nothing to read a staleness rule makes it unknown;
- * - the agent's process, not the tmux session, decides liveness (`alive`).
+ * - the agent's process, not the tmux session, decides liveness (`alive`);
+ * - a prompt given at spawn is working before its first hook: SessionStart comes first
+ *   and looks idle (ActivityState.promptPending).
  */
 import type { Activity, ActivityState, HookCoverage, HookEvent, ScreenEvidence } from './types.js';
 
@@ -77,12 +79,24 @@ function moveTo(s: ActivityState, activity: Activity, since: number): ActivitySt
   return s.activity === activity ? s : { ...s, activity, since };
 }
 
+function taken(s: ActivityState): ActivityState {
+  if (!s.promptPending) return s;
+  const { promptPending: _, ...rest } = s;
+  return rest;
+}
+
 /** The state after the events, and every activity entered on the way (a whole turn can arrive in one read). */
 export function applyHooks(start: ActivityState, events: readonly HookEvent[]): { state: ActivityState; entered: ActivityState[] } {
   let s = start;
   const entered: ActivityState[] = [];
   for (const e of events) {
-    const to = hookTarget(s.activity, e);
+    let to = hookTarget(s.activity, e);
+    if (s.promptPending) {
+      // SessionStart is the agent starting, before it takes the prompt; any hook that moves
+      // the session (the prompt's turn, a question, its end) shows the prompt taken.
+      if (e.event === 'SessionStart') to = undefined;
+      else if (to !== undefined) s = taken(s);
+    }
     s = { ...s, hookAt: Math.max(s.hookAt ?? 0, e.at) };
     if (to && to !== s.activity) {
       s = moveTo(s, to, e.at);
@@ -93,7 +107,11 @@ export function applyHooks(start: ActivityState, events: readonly HookEvent[]): 
 }
 
 /** Hooks decide; the screen corrects what hooks cannot see (Esc, lost hooks, long tools after a permission prompt). */
-function correctByScreen(s: ActivityState, screen: ScreenEvidence | undefined, now: number, rules: ClassifyRules): ActivityState {
+function correctByScreen(state: ActivityState, screen: ScreenEvidence | undefined, now: number, rules: ClassifyRules): ActivityState {
+  // A quiet input box before the spawn prompt's first hook is the agent loading, not idle;
+  // after stale_after without a hook the usual rules decide again.
+  if (state.promptPending && now - state.since < rules.staleMs) return state;
+  const s = taken(state);
   const hookAt = s.hookAt ?? 0;
   if (!screen) {
     if ((s.activity === 'working') && now - Math.max(hookAt, s.since) >= rules.staleMs) return moveTo(s, 'unknown', now);
@@ -135,10 +153,11 @@ export function classifySteps(previous: ActivityState | undefined, input: Classi
   const rules = input.rules ?? DEFAULT_RULES;
   const start: ActivityState = previous ?? { activity: 'unknown', since: input.now };
   // A restored session starts over: the old "exited" says nothing about the new process.
-  const fresh: ActivityState = start.activity === 'exited' && input.alive ? { activity: 'unknown', since: input.now } : start;
+  // A pending prompt is for agents whose hooks show a turn start; the screen decides for the rest.
+  const fresh: ActivityState = start.activity === 'exited' && input.alive ? { activity: 'unknown', since: input.now } : input.hooks === 'full' ? start : taken(start);
   const { state: s, entered } = applyHooks(fresh, input.events);
   const final = !input.alive
-    ? moveTo(s, 'exited', input.now)
+    ? moveTo(taken(s), 'exited', input.now)
     : input.hooks === 'full' ? correctByScreen(s, input.screen, input.now, rules) : readScreen(s, input.screen, input.now, rules);
   const steps = final.activity !== s.activity ? [...entered, final] : entered.length > 0 ? [...entered.slice(0, -1), final] : [final];
   return steps;

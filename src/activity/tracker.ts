@@ -80,6 +80,15 @@ export interface ActivityRound {
 /** The activity columns of a record after an observation. */
 export type ActivityFields = Pick<SessionRecord, 'activity' | 'activity_since' | 'agent_session_id'>;
 
+/**
+ * The activity of a session spawned with a prompt, before anything was observed: working
+ * on that prompt (ActivityState.promptPending), not the idle its agent's first hook shows.
+ */
+export function promptedStart(now: number): Pick<SessionRecord, 'activity' | 'activity_since' | 'activity_state'> {
+  const memory: Memory = { state: { activity: 'working', since: now, promptPending: true }, cursor: 0 };
+  return { activity: 'working', activity_since: new Date(now).toISOString(), activity_state: JSON.stringify(memory) };
+}
+
 const memoryOf = (record: SessionRecord): Memory | undefined => (record.activity_state ? (JSON.parse(record.activity_state) as Memory) : undefined);
 const handleOf = (record: SessionRecord): RuntimeHandle => JSON.parse(record.runtime_handle ?? 'null') as RuntimeHandle;
 

@@ -51,4 +51,11 @@ export interface ActivityState {
   since: number;
   /** When the last hook fired (ms since the epoch). */
   hookAt?: number;
+  /**
+   * Spawned with a prompt that no hook has shown taken yet. Claude Code fires SessionStart
+   * (which looks idle) before the prompt's UserPromptSubmit, and its input box sits quiet
+   * while it loads: until a hook of the turn arrives (or the staleness rule lapses it), the
+   * session is working on that prompt, so `ennio wait --for idle` waits for the turn.
+   */
+  promptPending?: boolean;
 }

@@ -21,7 +21,7 @@ import { unreachableFrom, type Unreachable } from './unreachable.js';
 import { agentNameFor, assertAgentInstalled, launchAgent, prepareWorkspace, repoPathFor, rollback, type Undo } from './launch.js';
 import { activityPaths } from '../activity/install.js';
 import type { ActivitySeen } from '../activity/probe.js';
-import { ActivityTracker, type ActivityRound, type TransitionListener } from '../activity/tracker.js';
+import { ActivityTracker, promptedStart, type ActivityRound, type TransitionListener } from '../activity/tracker.js';
 import type { ExecResult } from '../host/host.js';
 
 /** Statuses from which `session restore` relaunches the agent. */
@@ -133,13 +133,17 @@ export class SessionManager {
     const workspacePath = joinPath(await backend.workspaces.workspaceRoot(project.name), id);
     const now = new Date().toISOString();
     // Reserved first, inside one transaction, so concurrent spawns cannot pass max_sessions.
+    const prompted = options.prompt ? promptedStart(Date.now()) : undefined;
     this.sessions.reserve(project.name, project.max_sessions, {
       id, project: project.name, status: 'spawning', agent, runtime_name: backend.runtime.name, backend: backend.kind,
       host: host.label, branch, workspace_path: workspacePath, workspace_type: workspaceType, repo_path: repoPath,
       runtime_handle: null, prompt: options.prompt ?? null, issue: options.issue ?? null, created_at: now, updated_at: now,
       // Who is spawning it: `session cleanup` removes a spawning record only once this process is gone.
       exit_code: null, info: JSON.stringify({ spawner: { pid: process.pid, start: startTicks(process.pid) ?? '' } }),
+      // Working on its prompt from the start: the agent's first hook (SessionStart) must not make it look idle.
+      ...prompted,
     });
+    if (prompted) this.events.append(id, 'activity', { activity: prompted.activity, previous: null, since: prompted.activity_since });
     const undos: Undo[] = [];
     const interrupt = new Interrupt();
     try {
