@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claudeHookCommand, codexNotifyArgv, HOOK_SCRIPT } from '../src/activity/hook-script.js';
-import { activityProbe, parseProbe } from '../src/activity/probe.js';
+import { claudeHookCommand, codexNotifyArgv, HOOK_SCRIPT, isStateFilePath } from '../src/activity/hook-script.js';
+import { activityProbe, parseProbe, screenArgv, wantsScreen } from '../src/activity/probe.js';
 import { parseHookLines } from '../src/activity/state-lines.js';
 import { agentPlugin } from '../src/agents/index.js';
 import { CLAUDE_HOOK_EVENTS, mergeClaudeHooks } from '../src/agents/claude-hooks.js';
@@ -100,6 +100,39 @@ describe('the probe', () => {
     expect(r.clock).toEqual({ nowMs: 1_700_000_000_000, uptimeS: 99.5 });
     expect(r.sessions.get('a')).toEqual({ windowActivity: 1_699_999_999, lines: 'u1\tStop\t\t\n', screen: '> \n' });
     expect(r.sessions.get('b')).toEqual({ lines: '' });
+  });
+});
+
+describe('reading activity on the host itself (ennio-node)', () => {
+  it('reads a screen exactly when the probe script would (real tmux, every case of the rule)', () => {
+    const socket = `ennio-units-${process.pid}`;
+    const tmux = (...args: string[]): string => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' }).stdout;
+    try {
+      tmux('new-session', '-d', '-s', 'w1', 'echo on-screen; exec cat');
+      // The window's last activity is the echo: read the mark once it is on screen.
+      for (let i = 0; i < 600 && !tmux('capture-pane', '-p', '-t', '=w1:').includes('on-screen'); i++) spawnSync('sleep', ['0.05']);
+      const mark = Number(tmux('list-panes', '-a', '-F', '#{window_activity}').trim());
+      const cases = [{ unlessMark: '', minQuietS: 0 }, { unlessMark: String(mark), minQuietS: 0 }, { unlessMark: '', minQuietS: 100_000 }, undefined];
+      for (const capture of cases) {
+        const probe = activityProbe({ socket }, [{ session: 'w1', stateFile: '', offset: 0, capture }]);
+        const run = spawnSync(probe.argv[0]!, probe.argv.slice(1), { encoding: 'utf8' });
+        const seen = probe.parse(run.stdout);
+        const s = seen.sessions.get('w1')!;
+        expect(s.windowActivity).toBe(mark);
+        expect(wantsScreen(capture, s.windowActivity, seen.clock.nowMs), JSON.stringify(capture)).toBe(s.screen !== undefined);
+      }
+      expect(screenArgv({ socket }, 'w1')).toEqual(['tmux', '-u', '-L', socket, 'capture-pane', '-p', '-J', '-t', '=w1:']);
+    } finally {
+      spawnSync('tmux', ['-L', socket, 'kill-server']);
+    }
+  });
+
+  it('reads only a session\'s own state file', () => {
+    expect(isStateFilePath('/home/u/.ennio/activity/s-1.events', 's-1')).toBe(true);
+    expect(isStateFilePath('/home/u//.ennio/activity/s-1.events', 's-1')).toBe(true);
+    for (const path of ['/home/u/.ennio/activity/s-2.events', 'home/u/activity/s-1.events', '/etc/s-1.events', '/x/activity/../activity/s-1.events', '/x/./activity/s-1.events', '/activity/s-1.events.bak']) {
+      expect(isStateFilePath(path, 's-1'), path).toBe(false);
+    }
   });
 });
 
