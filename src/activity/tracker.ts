@@ -9,13 +9,12 @@
  * ennio-node hosts, which the sweep asks through the daemon, answer the same questions in
  * that ListRuntimes call (asked through ActivityRound.askFor) — only a daemon too old for
  * that gets the probe as one command over SSH. Local state files are read straight from
- * disk. What the
- * tracker remembers between observations (file cursor, last screen) is kept in the record's
- * activity_state, so a CLI run in-process continues where the orchestrator left off.
+ * disk. What the tracker remembers between observations (file cursor, last screen:
+ * memory.ts) is kept in the record's activity_state, so a CLI run in-process continues
+ * where the orchestrator left off.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { agentPlugin } from '../agents/index.js';
-import type { AgentActivity } from '../agents/types.js';
 import type { ActivityConfig } from '../config/schema.js';
 import type { ExecResult, Host } from '../host/host.js';
 import type { HostProbe } from '../ops/host-probes.js';
@@ -27,24 +26,8 @@ import { activityPaths } from './install.js';
 import { activityProbe, type ActivityAsk, type ActivitySeen, type Probe, type ProbeResult, type ProbeSession } from './probe.js';
 import { parseHookLines } from './state-lines.js';
 import { localClock, readLocalLines } from './local-state.js';
-import type { Activity, ActivityState, HookEvent, ScreenEvidence, ScreenReading } from './types.js';
-
-/** What the tracker keeps in activity_state between observations. */
-interface Memory {
-  state: ActivityState;
-  /** Bytes of the state file already read. */
-  cursor: number;
-  screen?: {
-    /** What identifies the screen's last change (tmux window_activity, a log's mtime, a text hash). */
-    mark: string;
-    changedAt: number;
-    /** The mark when the screen was last read, and what it said then. */
-    readMark?: string;
-    reading?: ScreenReading;
-    /** Read within the second of its last change: read it again (a later change in that second has the same mark). */
-    unsettled?: boolean;
-  };
-}
+import { captureWish, memoryOf, type Memory } from './memory.js';
+import type { Activity, HookEvent, ScreenEvidence } from './types.js';
 
 export interface Transition {
   session: SessionRecord;
@@ -80,16 +63,6 @@ export interface ActivityRound {
 /** The activity columns of a record after an observation. */
 export type ActivityFields = Pick<SessionRecord, 'activity' | 'activity_since' | 'agent_session_id'>;
 
-/**
- * The activity of a session spawned with a prompt, before anything was observed: working
- * on that prompt (ActivityState.promptPending), not the idle its agent's first hook shows.
- */
-export function promptedStart(now: number): Pick<SessionRecord, 'activity' | 'activity_since' | 'activity_state'> {
-  const memory: Memory = { state: { activity: 'working', since: now, promptPending: true }, cursor: 0 };
-  return { activity: 'working', activity_since: new Date(now).toISOString(), activity_state: JSON.stringify(memory) };
-}
-
-const memoryOf = (record: SessionRecord): Memory | undefined => (record.activity_state ? (JSON.parse(record.activity_state) as Memory) : undefined);
 const handleOf = (record: SessionRecord): RuntimeHandle => JSON.parse(record.runtime_handle ?? 'null') as RuntimeHandle;
 
 interface TmuxGroupPlan {
@@ -104,21 +77,6 @@ interface TmuxGroupPlan {
 /** A batched call's answers for one group, as if its probe had run (one host, so one clock). */
 function batchedResult(seen: ReadonlyArray<[string, ActivitySeen]>): ProbeResult {
   return { clock: seen[0]![1].clock, sessions: new Map(seen.map(([session, { clock: _, ...s }]) => [session, s])) };
-}
-
-/** Which screens are worth reading now: only when the classifier could use what they say. */
-function captureWish(agent: AgentActivity, memory: Memory | undefined, rules: ClassifyRules, now: number): { unlessMark: string; minQuietS: number } | undefined {
-  const quietS = Math.ceil(rules.quietMs / 1000);
-  const unlessMark = memory?.screen?.unsettled ? '' : (memory?.screen?.readMark ?? '');
-  const state = memory?.state;
-  if (agent.hooks !== 'full') return { unlessMark, minQuietS: quietS };
-  if (!state || state.activity === 'working' || state.activity === 'unknown') {
-    // Hooks still firing say enough; a quiet screen after quiet hooks is read.
-    if (state && now - (state.hookAt ?? 0) < rules.quietMs) return undefined;
-    return { unlessMark, minQuietS: quietS };
-  }
-  // idle or waiting: a busy indicator drawn after the last hook means a hook was lost.
-  return { unlessMark, minQuietS: 0 };
 }
 
 export class ActivityTracker {

@@ -21,7 +21,8 @@ import { unreachableFrom, type Unreachable } from './unreachable.js';
 import { agentNameFor, assertAgentInstalled, launchAgent, prepareWorkspace, repoPathFor, rollback, type Undo } from './launch.js';
 import { activityPaths } from '../activity/install.js';
 import type { ActivitySeen } from '../activity/probe.js';
-import { ActivityTracker, promptedStart, type ActivityRound, type TransitionListener } from '../activity/tracker.js';
+import { promptedStart } from '../activity/memory.js';
+import { ActivityTracker, type ActivityRound, type TransitionListener } from '../activity/tracker.js';
 import type { ExecResult } from '../host/host.js';
 
 /** Statuses from which `session restore` relaunches the agent. */
