@@ -1,5 +1,5 @@
 /**
- * The CLI's fast path (src/cli/fast-path.ts + hot-run.ts): plain status / send / logs
+ * The CLI's fast path (src/cli/fast-path.ts + hot-run.ts): plain status / session info / send / logs
  * command lines skip commander and go straight to the orchestrator.
  *
  * - Parity: every command line the shortcut takes means exactly what the full program
@@ -38,6 +38,9 @@ function programReading(argv: string[]): HotCommand | undefined {
   byName(byName(program, 'session'), 'list').action((project?: string) => {
     seen = { kind: 'list', ...(project !== undefined ? { project } : {}), ...common() };
   });
+  byName(byName(program, 'session'), 'info').action((id: string) => {
+    seen = { kind: 'info', id, ...common() };
+  });
   byName(program, 'send').action((id: string, words: string[], opts: { file?: string }) => {
     if (opts.file === undefined && words.length > 0) seen = { kind: 'send', id, words, ...common() };
   });
@@ -56,7 +59,8 @@ const CORPUS: string[][] = [
   ['status'], ['status', '--json'], ['--json', 'status'], ['status', 'app'], ['status', 'app', '--json'], ['status', '-c', 'e.yaml'],
   ['-c', 'e.yaml', 'status', 'app'], ['--config=e.yaml', 'status'], ['--config', 'e.yaml', '--json', 'status'], ['status', 'a', 'b'],
   ['status', '--help'], ['status', '--no-server'], ['--no-server', 'status'], ['status', '--bogus'], ['status', '-c'],
-  ['session', 'list'], ['session', 'ls', 'app', '--json'], ['session', 'list', '-c', 'x.yaml'], ['session'], ['session', 'info', 'x'],
+  ['session', 'list'], ['session', 'ls', 'app', '--json'], ['session', 'list', '-c', 'x.yaml'], ['session'], ['session', 'info', 'x'], ['session', 'info', 'x', '--json'], ['-c', 'e.yaml', 'session', 'info'], ['session', 'info', 'a', 'b'],
+  ['session', 'info', '--help'], ['session', 'kill', 'x'],
   ['send', 'id', 'hello'], ['send', 'id', 'hello', 'world'], ['send', '--json', 'id', 'hi'], ['--json', 'send', 'id', 'hi'],
   ['send', 'id', '--json', 'hi'], ['send', 'id', '--', '--help'], ['send', 'id', 'a', '--', 'b'], ['send', 'id', '-n', '5'],
   ['send', 'id', '--file=/etc/passwd'], ['send', '-c', 'e.yaml', 'id', 'x'], ['send', 'id'], ['send'], ['send', '-f', 'm.txt', 'id'],
@@ -119,7 +123,7 @@ describe('fast path end to end', () => {
     return { ...res, loaded: readFileSync(loadLog, 'utf8') };
   };
 
-  it('answers status, send and logs without loading the program', async () => {
+  it('answers status, session info, send and logs without loading the program', async () => {
     const status = loadsOf(['status', '--json']);
     expect(status.code).toBe(0);
     expect((JSON.parse(status.stdout) as Array<{ id: string }>).map((s) => s.id)).toEqual([id]);
@@ -134,10 +138,15 @@ describe('fast path end to end', () => {
     expect(logs.code).toBe(0);
     expect(logs.loaded).not.toContain('program.mjs');
 
-    // A command it does not take goes to the program, and the hook sees it load.
     const info = loadsOf(['session', 'info', id]);
     expect(info.code).toBe(0);
-    expect(info.loaded).toContain('program.mjs');
+    expect(info.stdout).toMatch(new RegExp(`^id +${id}$`, "m"));
+    expect(info.loaded).not.toContain('program.mjs');
+
+    // A command it does not take goes to the program, and the hook sees it load.
+    const server = loadsOf(['server', 'status']);
+    expect(server.code).toBe(0);
+    expect(server.loaded).toContain('program.mjs');
   });
 
   it('gives the program\'s error text and exit code', () => {

@@ -1,6 +1,6 @@
 /**
- * The command lines people type most — `status`, `session list`, `send <id> words…`,
- * `logs <id> [-n N]` — recognised without commander, so such a command loads only the HTTP
+ * The command lines people type most — `status`, `session list`, `session info <id>`,
+ * `send <id> words…`, `logs <id> [-n N]` — recognised without commander, so such a command loads only the HTTP
  * client and its own body (hot-actions.ts). Anything else, or anything unusual (help,
  * --no-server, an unknown option, a message on stdin), returns undefined and goes to the
  * full program, which gives the same answer: this is only a shortcut for plain cases.
@@ -9,6 +9,7 @@
 
 export type HotCommand =
   | { kind: 'list'; project?: string; json: boolean; config?: string }
+  | { kind: 'info'; id: string; json: boolean; config?: string }
   | { kind: 'send'; id: string; words: string[]; json: boolean; config?: string }
   | { kind: 'logs'; id: string; lines: string; json: boolean; config?: string };
 
@@ -79,15 +80,20 @@ export function recogniseHot(argv: readonly string[], env: NodeJS.ProcessEnv): H
   }
   const word = argv[i];
   let rest = argv.slice(i + 1);
-  if (word === 'session' && (rest[0] === 'list' || rest[0] === 'ls')) rest = rest.slice(1);
-  else if (word !== 'status' && word !== 'send' && word !== 'logs') return undefined;
+  let kind: 'list' | 'info' | 'send' | 'logs';
+  if (word === 'session' && (rest[0] === 'list' || rest[0] === 'ls' || rest[0] === 'info')) {
+    kind = rest[0] === 'info' ? 'info' : 'list';
+    rest = rest.slice(1);
+  } else if (word === 'status') kind = 'list';
+  else if (word === 'send' || word === 'logs') kind = word;
+  else return undefined;
   const merge = (o: Options): { json: boolean; config?: string } | undefined => {
     if (o.config !== undefined && globals.config !== undefined) return undefined;
     const config = o.config ?? globals.config;
     return { json: o.json || globals.json, ...(config !== undefined ? { config } : {}) };
   };
 
-  if (word === 'send') {
+  if (kind === 'send') {
     const parsed = split(rest, false, 1);
     if (!parsed || parsed.positional.length !== 1) return undefined;
     const message = parsed.rest[0] === '--' ? parsed.rest.slice(1) : parsed.rest;
@@ -96,12 +102,13 @@ export function recogniseHot(argv: readonly string[], env: NodeJS.ProcessEnv): H
     if (!common || message.length === 0) return undefined;
     return { kind: 'send', id: parsed.positional[0]!, words: message, ...common };
   }
-  const parsed = split(rest, word === 'logs');
+  const parsed = split(rest, kind === 'logs');
   const common = parsed && merge(parsed.opts);
   if (!parsed || !common) return undefined;
-  if (word === 'logs') {
+  if (kind === 'logs' || kind === 'info') {
     if (parsed.positional.length !== 1) return undefined;
-    return { kind: 'logs', id: parsed.positional[0]!, lines: parsed.opts.lines ?? '50', ...common };
+    const id = parsed.positional[0]!;
+    return kind === 'logs' ? { kind, id, lines: parsed.opts.lines ?? '50', ...common } : { kind, id, ...common };
   }
   if (parsed.positional.length > 1) return undefined;
   return { kind: 'list', ...(parsed.positional[0] !== undefined ? { project: parsed.positional[0] } : {}), ...common };

@@ -1,5 +1,5 @@
 /**
- * The bodies of the commands people run most (status, send, logs), given an EnnioApi.
+ * The bodies of the commands people run most (status, session info, send, logs), given an EnnioApi.
  * Commander's actions run them inside withApi (any API: orchestrator or in-process); the
  * fast path (hot-run.ts) runs them with the orchestrator's HTTP client directly. One body,
  * so both give the same output. Light on purpose: no api-link, no commander.
@@ -9,14 +9,20 @@ import type { EnnioApi } from '../api/contract.js';
 import { EnnioError } from '../core/errors.js';
 import type { GlobalOptions } from './context.js';
 import { printJson } from './output.js';
-import { sessionsTable } from './session-views.js';
+import { sessionInfoText, sessionsTable } from './session-views.js';
 
-type Api = Pick<EnnioApi, 'list' | 'send' | 'output' | 'follow'>;
+type Api = Pick<EnnioApi, 'list' | 'info' | 'send' | 'output' | 'follow'>;
 
 export async function listBody(api: Api, g: GlobalOptions, project: string | undefined): Promise<void> {
   const { sessions } = await api.list(project);
   if (g.json) printJson(sessions);
   else process.stdout.write(`${sessionsTable(sessions)}\n`);
+}
+
+export async function infoBody(api: Api, g: GlobalOptions, id: string): Promise<void> {
+  const s = await api.info(id);
+  if (g.json) printJson(s);
+  else process.stdout.write(sessionInfoText(s));
 }
 
 async function readStdin(): Promise<string> {

@@ -10,7 +10,7 @@ import { BUILD } from '../core/version.js';
 import type { GlobalOptions } from './context.js';
 import { exitCodeFor, formatError } from './exit.js';
 import type { HotCommand } from './fast-path.js';
-import { listBody, logsBody, sendBody } from './hot-actions.js';
+import { infoBody, listBody, logsBody, sendBody } from './hot-actions.js';
 import { ennioHome, serverSocketPath } from '../core/home.js';
 
 /** False: not handled, run the full program instead. */
@@ -24,6 +24,7 @@ export async function runHot(cmd: HotCommand): Promise<boolean> {
   });
   try {
     if (cmd.kind === 'list') await listBody(api, g, cmd.project);
+    else if (cmd.kind === 'info') await infoBody(api, g, cmd.id);
     else if (cmd.kind === 'send') await sendBody(api, g, cmd.id, cmd.words.join(' '));
     else await logsBody(api, g, cmd.id, { lines: cmd.lines });
   } catch (err) {

@@ -2,9 +2,8 @@
 import type { Command } from 'commander';
 import { withApi } from './api-link.js';
 import type { GlobalOptions } from './context.js';
-import { listBody } from './hot-actions.js';
-import { age, elapsed, printJson } from './output.js';
-import { colorStatus } from './session-views.js';
+import { infoBody, listBody } from './hot-actions.js';
+import { printJson } from './output.js';
 
 export function registerSessionCommands(program: Command, globals: () => GlobalOptions): void {
   program
@@ -34,26 +33,7 @@ export function registerSessionCommands(program: Command, globals: () => GlobalO
     .command('info')
     .description('everything known about one session')
     .argument('<id>')
-    .action((id: string) =>
-      withApi(globals(), async (api) => {
-        const s = await api.info(id);
-        const events = s.events;
-        if (globals().json) return printJson(s);
-        const rows: Array<[string, string]> = [
-          ['id', s.id], ['project', s.project], ['status', colorStatus(s.status) + (s.unreachable ? ` (unreachable: ${s.unreachable_reason ?? 'error'})` : '')],
-          ...(s.unreachable ? ([['unreachable', s.unreachable]] as Array<[string, string]>) : []),
-          ['activity', `${s.activity} since ${s.activity_since} (${elapsed(s.activity_since)})`],
-          ...(s.agent_session_id ? ([['agent session', s.agent_session_id]] as Array<[string, string]>) : []),
-          ['agent', s.agent], ['runtime', s.runtime_name], ['backend', s.backend], ['host', s.host], ['branch', s.branch],
-          ['workspace', s.workspace_path], ['created', `${s.created_at} (${age(s.created_at)})`],
-          ...(s.issue ? ([['issue', s.issue]] as Array<[string, string]>) : []),
-          ...Object.entries(s.runtime_info),
-        ];
-        const width = Math.max(...rows.map(([k]) => k.length));
-        process.stdout.write(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
-        if (events.length) process.stdout.write(`\nrecent events:\n${events.map((e) => `  ${e.created_at}  ${e.type}`).join('\n')}\n`);
-      }),
-    );
+    .action((id: string) => withApi(globals(), (api) => infoBody(api, globals(), id)));
 
   session
     .command('kill')
