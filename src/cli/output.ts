@@ -1,5 +1,5 @@
-/** Output helpers: one table style, and --json as plain machine output. */
-import Table from 'cli-table3';
+/** Output helpers: --json as plain machine output, ages; the table style is table.ts. */
+export { table } from './table.js';
 
 export interface OutputMode {
   json: boolean;
@@ -7,16 +7,6 @@ export interface OutputMode {
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-export function table(head: string[], rows: Array<Array<string | number>>): string {
-  const t = new Table({
-    head,
-    style: { head: process.stdout.isTTY ? ['cyan'] : [], border: process.stdout.isTTY ? ['grey'] : [], compact: true },
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  });
-  for (const r of rows) t.push(r.map(String));
-  return t.toString();
 }
 
 /** "3m" style time since `iso`. */

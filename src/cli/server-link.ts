@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { request } from 'node:http';
 import { EnnioError } from '../core/errors.js';
 import { ennioHome, serverFiles, serverSocketPath } from '../core/home.js';
+import { sameProcessAlive, startTicks } from '../core/proc.js';
 
 export function homeAndSocket(): { home: string; socket: string } {
   const home = ennioHome(process.env);
@@ -61,9 +62,23 @@ export async function startDetached(config: string | undefined, waitMs = 60_000)
   throw new EnnioError('SERVER_UNAVAILABLE', `the orchestrator did not answer on ${socket} within ${waitMs / 1000} s`, { hint: `see ${log}, or run with --no-server` });
 }
 
-/** Ask the orchestrator to stop and wait until it is gone. False when none was running. */
+/** The orchestrator's process as its state file names it (undefined: none recorded). */
+function recordedProcess(home: string): { pid: number; start: string | undefined } | undefined {
+  try {
+    const { pid } = JSON.parse(readFileSync(serverFiles(home).state, 'utf8')) as { pid: number };
+    return { pid, start: startTicks(pid) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ask the orchestrator to stop and wait until its process is gone (not only its socket:
+ * it still closes connections and the store after that). False when none was running.
+ */
 export async function stopServer(waitMs = 30_000): Promise<boolean> {
-  const { socket } = homeAndSocket();
+  const { home, socket } = homeAndSocket();
+  const proc = recordedProcess(home);
   const answered = await new Promise<boolean>((resolve) => {
     const req = request({ socketPath: socket, method: 'POST', path: '/api/v1/server/stop' }, (res) => {
       res.resume();
@@ -75,7 +90,8 @@ export async function stopServer(waitMs = 30_000): Promise<boolean> {
   if (!answered) return false;
   const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
-    if (!(await socketAccepts(socket))) return true;
+    const gone = !(await socketAccepts(socket)) && (proc === undefined || !sameProcessAlive(proc.pid, proc.start));
+    if (gone) return true;
     await pause(25);
   }
   throw new EnnioError('SERVER_UNAVAILABLE', `the orchestrator on ${socket} did not stop within ${waitMs / 1000} s`);

@@ -1,32 +1,9 @@
 /** spawn, status, session list|info|kill|restore|cleanup. */
 import type { Command } from 'commander';
-import pc from 'picocolors';
-import type { SessionJson } from '../api/contract.js';
 import { withApi } from './api-link.js';
 import type { GlobalOptions } from './context.js';
-import { age, elapsed, printJson, table } from './output.js';
-
-function colorStatus(status: string): string {
-  const paint = { running: pc.green, spawning: pc.yellow, exited: pc.yellow, killed: pc.dim, failed: pc.red }[status];
-  return paint && process.stdout.isTTY ? paint(status) : status;
-}
-
-/** "waiting 3m": what a running agent does and for how long ('-' once it is not running). */
-function activityCell(s: SessionJson): string {
-  if (s.status !== 'running' && s.status !== 'spawning') return '-';
-  const label = s.activity === 'waiting_input' ? 'waiting' : s.activity;
-  const text = `${label} ${elapsed(s.activity_since)}`;
-  const paint = { waiting_input: pc.magenta, working: pc.cyan, idle: pc.green }[s.activity as string];
-  return paint && process.stdout.isTTY ? paint(text) : text;
-}
-
-function sessionsTable(sessions: SessionJson[]): string {
-  if (sessions.length === 0) return 'no sessions';
-  return table(
-    ['ID', 'PROJECT', 'STATUS', 'ACTIVITY', 'AGENT', 'HOST', 'BRANCH', 'CREATED'],
-    sessions.map((s) => [s.id, s.project, colorStatus(s.unreachable ? `${s.status} (unreachable: ${s.unreachable_reason ?? 'error'})` : s.status), activityCell(s), s.agent, s.host, s.branch, age(s.created_at)]),
-  );
-}
+import { infoBody, listBody } from './hot-actions.js';
+import { printJson } from './output.js';
 
 export function registerSessionCommands(program: Command, globals: () => GlobalOptions): void {
   program
@@ -45,12 +22,7 @@ export function registerSessionCommands(program: Command, globals: () => GlobalO
       }),
     );
 
-  const list = (projectName: string | undefined): Promise<void> =>
-    withApi(globals(), async (api) => {
-      const { sessions } = await api.list(projectName);
-      if (globals().json) printJson(sessions);
-      else process.stdout.write(`${sessionsTable(sessions)}\n`);
-    });
+  const list = (projectName: string | undefined): Promise<void> => withApi(globals(), (api) => listBody(api, globals(), projectName));
 
   program.command('status').description('sessions and their checked status').argument('[project]').action(list);
 
@@ -61,26 +33,7 @@ export function registerSessionCommands(program: Command, globals: () => GlobalO
     .command('info')
     .description('everything known about one session')
     .argument('<id>')
-    .action((id: string) =>
-      withApi(globals(), async (api) => {
-        const s = await api.info(id);
-        const events = s.events;
-        if (globals().json) return printJson(s);
-        const rows: Array<[string, string]> = [
-          ['id', s.id], ['project', s.project], ['status', colorStatus(s.status) + (s.unreachable ? ` (unreachable: ${s.unreachable_reason ?? 'error'})` : '')],
-          ...(s.unreachable ? ([['unreachable', s.unreachable]] as Array<[string, string]>) : []),
-          ['activity', `${s.activity} since ${s.activity_since} (${elapsed(s.activity_since)})`],
-          ...(s.agent_session_id ? ([['agent session', s.agent_session_id]] as Array<[string, string]>) : []),
-          ['agent', s.agent], ['runtime', s.runtime_name], ['backend', s.backend], ['host', s.host], ['branch', s.branch],
-          ['workspace', s.workspace_path], ['created', `${s.created_at} (${age(s.created_at)})`],
-          ...(s.issue ? ([['issue', s.issue]] as Array<[string, string]>) : []),
-          ...Object.entries(s.runtime_info),
-        ];
-        const width = Math.max(...rows.map(([k]) => k.length));
-        process.stdout.write(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
-        if (events.length) process.stdout.write(`\nrecent events:\n${events.map((e) => `  ${e.created_at}  ${e.type}`).join('\n')}\n`);
-      }),
-    );
+    .action((id: string) => withApi(globals(), (api) => infoBody(api, globals(), id)));
 
   session
     .command('kill')

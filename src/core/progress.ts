@@ -9,13 +9,11 @@
  * A sink receives the current text, or '' when there is nothing to wait for any more.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { stderrSink, type ProgressSink } from './progress-sinks.js';
 
-export type ProgressSink = (text: string) => void;
+export { silentSink, stderrSink, type ProgressSink } from './progress-sinks.js';
 
 const store = new AsyncLocalStorage<ProgressSink>();
-
-/** Sinks that show nothing (--json output, a server with no client listening). */
-export const silentSink: ProgressSink = () => undefined;
 
 /** Run `fn` with progress going to `sink` (also for everything it starts: awaits, timers). */
 export function withProgressSink<T>(sink: ProgressSink, fn: () => T): T {
@@ -75,22 +73,3 @@ export function progressTask(): ProgressTask {
 function currentSink(): ProgressSink {
   return store.getStore() ?? stderrSink;
 }
-
-/**
- * Shown when stderr is a terminal; ENNIO_PROGRESS=1 forces it on (tests, `script`),
- * ENNIO_PROGRESS=0 off. On a terminal the line is rewritten in place and erased when
- * done; when forced onto a non-terminal, each new text is one line.
- */
-function stderrEnabled(): boolean {
-  const forced = process.env['ENNIO_PROGRESS'];
-  if (forced === '0') return false;
-  return forced === '1' || process.stderr.isTTY === true;
-}
-
-let shown = '';
-export const stderrSink: ProgressSink = (text) => {
-  if (text === shown || !stderrEnabled()) return;
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${text}`);
-  else if (text) process.stderr.write(`${text}\n`);
-  shown = text;
-};

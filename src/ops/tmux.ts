@@ -96,22 +96,26 @@ export function killSessionArgv(server: TmuxServer, name: string): string[] {
 }
 
 /** Literal keystrokes (no key-name lookup), then nothing else. */
-export function sendLiteralArgv(server: TmuxServer, name: string, text: string): string[] {
-  return [...tmuxBase(server), 'send-keys', '-t', exactTarget(name), '-l', '--', tmuxArg(text)];
+function sendLiteralCommand(name: string, text: string): string[] {
+  return ['send-keys', '-t', exactTarget(name), '-l', '--', tmuxArg(text)];
 }
 
-export function sendEnterArgv(server: TmuxServer, name: string): string[] {
-  return [...tmuxBase(server), 'send-keys', '-t', exactTarget(name), 'Enter'];
+export function sendLiteralArgv(server: TmuxServer, name: string, text: string): string[] {
+  return [...tmuxBase(server), ...sendLiteralCommand(name, text)];
 }
 
 /** Reads the buffer from stdin (pass the message as ExecOptions.input). */
+function loadBufferCommand(buffer: string): string[] {
+  return ['load-buffer', '-b', buffer, '-'];
+}
+
 export function loadBufferArgv(server: TmuxServer, buffer: string): string[] {
-  return [...tmuxBase(server), 'load-buffer', '-b', buffer, '-'];
+  return [...tmuxBase(server), ...loadBufferCommand(buffer)];
 }
 
 /** -p: bracketed paste when the program asked for it, so newlines do not submit early. */
-export function pasteBufferArgv(server: TmuxServer, name: string, buffer: string): string[] {
-  return [...tmuxBase(server), 'paste-buffer', '-p', '-d', '-b', buffer, '-t', exactTarget(name)];
+function pasteBufferCommand(name: string, buffer: string): string[] {
+  return ['paste-buffer', '-p', '-d', '-b', buffer, '-t', exactTarget(name)];
 }
 
 /** The last `lines` lines of the pane including scrollback, wrapped lines joined. */
@@ -234,12 +238,32 @@ export async function paneIsCanonical(host: Host, server: TmuxServer, name: stri
   return res.code === 0 ? parseCanonical(res.stdout) : undefined;
 }
 
+/** A session that is not running: the message was not typed (tmux drops keys for a dead pane). */
+export function notRunning(name: string, state: Exclude<Liveness, 'running'>): EnnioError {
+  return new EnnioError('SESSION_STATE', `session ${name} is not running (${state}); the message was not sent`, {
+    hint: `restore it with: ennio session restore ${name}`,
+  });
+}
+
+/** `a ; b ; c` as one tmux invocation: tmux runs them in order and stops at the first that fails. */
+function commandSequence(server: TmuxServer, commands: string[][]): string[] {
+  const argv = tmuxBase(server);
+  commands.forEach((command, i) => {
+    if (i > 0) argv.push(';');
+    argv.push(...command);
+  });
+  return argv;
+}
+
 /**
  * Type a message into the session and submit it (src/ops/message.ts says what a message
  * may be). Short single-line text is typed with send-keys -l; long or multi-line text goes
  * through load-buffer/paste-buffer (bracketed paste), so it arrives as one message; then
- * Enter submits it. A line longer than a canonical-mode terminal holds is refused before
- * anything is typed; only such a message costs the extra termios check.
+ * Enter submits it. All of it is ONE tmux invocation (one round trip to a remote host):
+ * has-session first (a missing session stops the sequence before anything is typed), the
+ * pane's dead flag last (tmux silently drops keys sent to a dead pane). A line longer than
+ * a canonical-mode terminal holds is refused before anything is typed; only such a message
+ * costs the extra termios check.
  */
 export async function sendMessage(host: Host, server: TmuxServer, name: string, raw: string): Promise<void> {
   assertSessionName(name);
@@ -247,14 +271,19 @@ export async function sendMessage(host: Host, server: TmuxServer, name: string, 
   if (exceedsCanonicalLine(message) && (await paneIsCanonical(host, server, name)) === true) {
     throw canonicalLineTooLong(name, message);
   }
-  if (message.length <= SEND_KEYS_LIMIT && !message.includes('\n')) {
-    if (message.length > 0) await execChecked(host, sendLiteralArgv(server, name, message));
-  } else {
-    const buffer = `ennio-${name}-${process.pid}-${Date.now().toString(36)}`;
-    await execChecked(host, loadBufferArgv(server, buffer), { input: message });
-    await execChecked(host, pasteBufferArgv(server, name, buffer));
+  const target = exactTarget(name);
+  const pasted = message.length > SEND_KEYS_LIMIT || message.includes('\n');
+  const buffer = `ennio-${name}-${process.pid}-${Date.now().toString(36)}`;
+  const typing = pasted ? [loadBufferCommand(buffer), pasteBufferCommand(name, buffer)] : message.length > 0 ? [sendLiteralCommand(name, message)] : [];
+  const argv = commandSequence(server, [['has-session', '-t', `=${name}`], ...typing, ['send-keys', '-t', target, 'Enter'], ['display-message', '-p', '-t', target, '#{pane_dead}']]);
+  const res = await host.exec(argv, pasted ? { input: message } : {});
+  if (res.code !== 0) {
+    // has-session fails without a word; "no server running" when no tmux server is left.
+    if (res.stderr.trim() === '' || isNoServer(res.stderr)) throw notRunning(name, 'missing');
+    if (res.code === 127) throw new EnnioError('TOOL_MISSING', `${server.program ?? 'tmux'} is not installed on ${host.label}`, { hint: 'install it (Debian: apt-get install tmux)' });
+    throw new EnnioError('COMMAND_FAILED', `tmux could not type into ${name} on ${host.label} (exit ${res.code}): ${res.stderr.trim()}`);
   }
-  await execChecked(host, sendEnterArgv(server, name));
+  if (res.stdout.trim() === '1') throw notRunning(name, 'exited');
 }
 
 export async function capture(host: Host, server: TmuxServer, name: string, lines: number): Promise<string> {
@@ -276,7 +305,8 @@ export async function createSession(host: Host, server: TmuxServer, spec: NewSes
 /** Kill the session; a session that is already gone is not an error. */
 export async function killSession(host: Host, server: TmuxServer, name: string): Promise<void> {
   const res = await host.exec(killSessionArgv(server, name));
-  if (res.code !== 0 && !isNoServer(res.stderr)) {
+  // Killing the last session ends the tmux server, which may go before it answers: gone too.
+  if (res.code !== 0 && !isNoServer(res.stderr) && !/server exited unexpectedly/i.test(res.stderr)) {
     throw new EnnioError('COMMAND_FAILED', `tmux kill-session ${name} failed on ${host.label}: ${res.stderr.trim()}`);
   }
 }

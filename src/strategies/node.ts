@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import type { NodeConfig, ProjectConfig, SshConfig } from '../config/schema.js';
 import { nodeConfig } from '../config/schema.js';
-import { EnnioError } from '../core/errors.js';
+import { EnnioError, isEnnioError } from '../core/errors.js';
 import { attachArgv, attachOptions } from '../host/ssh/attach-argv.js';
 import type { SshHost } from '../host/ssh/ssh-host.js';
 import { deleteBranch, ensureRepo } from '../ops/git-workspace.js';
@@ -124,14 +124,15 @@ export class NodeRuntime implements Runtime {
   }
 
   async send(handle: RuntimeHandle, message: string): Promise<void> {
-    // tmux accepts keys for a dead pane silently; say so instead, like the tmux strategy.
-    const state = await this.node.liveness(handle);
-    if (state !== 'running') {
-      throw new EnnioError('SESSION_STATE', `session ${handle.id} is not running (${state}); the message was not sent`, {
-        hint: `restore it with: ennio session restore ${handle.id}`,
-      });
+    // One RPC: the daemon's send says itself when the session is gone or its agent exited
+    // (tmux drops keys for a dead pane); the same words as the tmux strategy then.
+    try {
+      await this.node.sendMessage(handle, message);
+    } catch (err) {
+      if (isEnnioError(err, 'UNKNOWN_SESSION')) throw tmux.notRunning(handle.id, 'missing');
+      if (isEnnioError(err, 'SESSION_STATE')) throw tmux.notRunning(handle.id, 'exited');
+      throw err;
     }
-    await this.node.sendMessage(handle, message);
   }
 
   output(handle: RuntimeHandle, lines: number): Promise<string> {

@@ -114,15 +114,9 @@ export class TmuxRuntime implements Runtime {
     return tmux.killSession(this.host, serverFromHandle(handle), handle.id);
   }
 
-  async send(handle: RuntimeHandle, message: string): Promise<void> {
-    const server = serverFromHandle(handle);
-    const state = await tmux.liveness(this.host, server, handle.id);
-    if (state !== 'running') {
-      throw new EnnioError('SESSION_STATE', `session ${handle.id} is not running (${state}); the message was not sent`, {
-        hint: `restore it with: ennio session restore ${handle.id}`,
-      });
-    }
-    await tmux.sendMessage(this.host, server, handle.id, message);
+  send(handle: RuntimeHandle, message: string): Promise<void> {
+    // Says itself when the session is gone or its agent exited (nothing is typed then).
+    return tmux.sendMessage(this.host, serverFromHandle(handle), handle.id, message);
   }
 
   output(handle: RuntimeHandle, lines: number): Promise<string> {
