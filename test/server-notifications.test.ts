@@ -2,9 +2,10 @@
  * Notifications from the orchestrator: a command (the event as JSON on stdin) and a webhook
  * (a local HTTP server that fails the first POST, so the retry is exercised) receive exactly
  * the expected events — a finished turn, a question, an exit — and several exits at once
- * arrive as one summary. The activity also reaches the SSE event stream.
+ * arrive as one summary. On a desktop (DISPLAY set) a rule without command or webhook runs
+ * notify-send (a stand-in on PATH records its argv). The activity also reaches the SSE event stream.
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { fakeClaudeBin } from './helpers/fake-claude.js';
 let w: World;
 let hook: Server;
 let notesFile: string;
+let desktopFile: string;
 const posts: Array<{ status: number; body: Notice }> = [];
 
 interface Notice { type: string; session_id?: string; activity?: string; previous?: string; count?: number; counts?: Record<string, number> }
@@ -34,7 +36,14 @@ const spawn = (prompt?: string): string => {
 beforeAll(async () => {
   w = createWorld();
   w.makeRepo();
-  w.env['PATH'] = `${fakeClaudeBin(w.dir)}:${w.env['PATH'] ?? ''}`;
+  // A desktop: DISPLAY set, and a notify-send that records each call's arguments, one per line.
+  const desk = join(w.dir, 'desk');
+  mkdirSync(desk);
+  desktopFile = join(w.dir, 'notify-send.txt');
+  writeFileSync(join(desk, 'notify-send'), `#!/bin/sh\nline=$(printf '%s|' "$@")\nprintf '%s\\n' "$line" >> ${JSON.stringify(desktopFile)}\n`);
+  chmodSync(join(desk, 'notify-send'), 0o755);
+  w.env['DISPLAY'] = ':99';
+  w.env['PATH'] = `${desk}:${fakeClaudeBin(w.dir)}:${w.env['PATH'] ?? ''}`;
   notesFile = join(w.dir, 'notes.jsonl');
   let first = true;
   hook = createServer((req, res) => {
@@ -58,6 +67,7 @@ beforeAll(async () => {
     `    command: [sh, -c, 'cat >> "$1"', notify, ${JSON.stringify(notesFile)}]`,
     `    webhook: http://127.0.0.1:${port}/ennio`,
     '    min_working: 2s',
+    '  - on: [waiting_input]', // no command, no webhook: the desktop
     'projects:',
     '  - name: app',
     '    path: ./repo',
@@ -82,6 +92,8 @@ describe('notifications', () => {
     send(id, 'ask');
     await waitFor(() => notes().length === 2, 'the waiting_input notification');
     expect(notes().map(describeNotice)[1]).toBe(`${id}:waiting_input`);
+    await waitFor(() => existsSync(desktopFile) && readFileSync(desktopFile, 'utf8').endsWith('\n'), 'the desktop notification');
+    expect(readFileSync(desktopFile, 'utf8')).toBe(`--app-name=ennio|ennio: ${id} needs you|app · ennio/${id} · local|\n`);
     send(id, '1'); // works 0.3 s after the answer: below min_working, no idle notification
     await waitFor(() => JSON.parse(w.run(['status', '--json']).stdout)[0].activity === 'idle', 'idle');
   });
