@@ -5,8 +5,7 @@
  * reported once per build, and only a bundle of ours uploaded in its place (the binary
  * was missing) is upgraded.
  */
-import { isEnnioError } from '../../core/errors.js';
-import { probe, type DeployTarget, type Program } from './deploy.js';
+import { bundleIfAny, probe, type DeployTarget, type Program } from './deploy.js';
 import type { HeartbeatInfo } from './node-client.js';
 
 export interface BuildVerdict {
@@ -97,11 +96,6 @@ export class BuildPolicy {
 
   /** sha256 of the bundle we deploy; undefined when no bundle is at hand (then nothing is upgraded). */
   private bundleSha(): string | undefined {
-    try {
-      return this.target.bundle().sha256;
-    } catch (err) {
-      if (isEnnioError(err, 'NODE_UNAVAILABLE')) return undefined; // deploy() will report the missing bundle if it must
-      throw err;
-    }
+    return bundleIfAny(this.target)?.sha256; // deploy() will report the missing bundle if it must
   }
 }
