@@ -68,15 +68,19 @@ export function bundleRelPath(sha256: string): string {
   return `${bundleDir(sha256)}/ennio-node.cjs`;
 }
 
-/** The local bundle, or undefined when there is none and a configured binary may do without it. */
-function optionalBundle(t: DeployTarget): LocalBundle | undefined {
-  if (t.binaryPath === undefined) return t.bundle();
+/** The local bundle, or undefined when none was found (the caller decides whether that is an error). */
+export function bundleIfAny(t: DeployTarget): LocalBundle | undefined {
   try {
     return t.bundle();
   } catch (err) {
     if (isEnnioError(err, 'NODE_UNAVAILABLE')) return undefined;
     throw err;
   }
+}
+
+/** The local bundle, or undefined when there is none and a configured binary may do without it. */
+function optionalBundle(t: DeployTarget): LocalBundle | undefined {
+  return t.binaryPath === undefined ? t.bundle() : bundleIfAny(t);
 }
 
 export async function probe(t: DeployTarget): Promise<RemoteProbe> {

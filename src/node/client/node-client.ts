@@ -1,7 +1,7 @@
 /**
  * NodeClient: the typed EnnioNode RPCs over a TunnelTransport, with every failure turned
  * into an EnnioError (see errors.ts). It knows nothing about deploying or SSH; RemoteNode
- * (remote-node.ts) adds health checks, re-deploys and retries on top.
+ * (remote-node.ts, with daemon-lifecycle.ts) adds health checks, re-deploys and retries on top.
  */
 import { Code, ConnectError, createClient, type CallOptions, type Client } from '@connectrpc/connect';
 import { EnnioNode, type HeartbeatResponse, type ProtoRuntimeHandle } from '../gen/ennio_node_pb.js';
