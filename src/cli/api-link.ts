@@ -7,6 +7,7 @@ import type { EnnioApi } from '../api/contract.js';
 import type { HttpApi } from '../api/http-client.js';
 import { silentSink, stderrSink, withProgressSink } from '../core/progress.js';
 import { BUILD } from '../core/version.js';
+import { trace } from '../core/trace.js';
 import type { GlobalOptions } from './context.js';
 import { homeAndSocket, startDetached, stopServer } from './server-link.js';
 
@@ -15,8 +16,11 @@ export function noServerWanted(g: GlobalOptions): boolean {
 }
 
 async function inProcess(g: GlobalOptions): Promise<EnnioApi> {
+  trace('in-process: loading modules');
   const [{ createContext }, { InProcessApi }] = await Promise.all([import('./context.js'), import('../api/in-process.js')]);
+  trace('in-process: modules loaded');
   const ctx = createContext(g);
+  trace('in-process: context ready');
   return new InProcessApi(ctx, () => ctx.close());
 }
 

@@ -10,6 +10,7 @@ import { ennioHome, openStore, type Store } from '../store/db.js';
 import { Backends } from '../services/backends.js';
 import { SessionManager } from '../services/session-manager.js';
 import type { TransitionListener } from '../activity/tracker.js';
+import { trace } from '../core/trace.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -73,8 +74,10 @@ export function contextWithStore(
 export function createContext(options: GlobalOptions): Context {
   const caller = processCaller(options);
   const loaded = loadConfigFor(caller);
+  trace('config loaded');
   const home = ennioHome(caller.env);
   const store = openStore(home);
+  trace('store open');
   try {
     const ctx = contextWithStore(loaded, store, home);
     return {

@@ -3,8 +3,9 @@
  * is the Backend's business (src/services/backends.ts); this file only sequences steps,
  * records them, and keeps the store true to what it checked.
  */
+import { trace } from '../core/trace.js';
 import type { EnnioConfig, ProjectConfig } from '../config/schema.js';
-import { EnnioError } from '../core/errors.js';
+import { EnnioError, isEnnioError } from '../core/errors.js';
 import { defaultPrefix, newSessionId } from '../core/ids.js';
 import { sameProcessAlive, startTicks } from '../core/proc.js';
 import { exists, joinPath } from '../ops/fs.js';
@@ -335,17 +336,25 @@ export class SessionManager {
     return { ...view, runtime_info: runtimeInfo };
   }
 
+  private notRunning(record: SessionRecord): EnnioError {
+    return new EnnioError('SESSION_STATE', `session ${record.id} is ${record.status}, not running`, {
+      hint: RESTORABLE_STATUSES.includes(record.status) ? `restore it with: ennio session restore ${record.id}` : undefined,
+    });
+  }
+
   private async running(id: string): Promise<{ record: SessionRecord; backend: Backend; handle: RuntimeHandle }> {
     const record = await this.refresh(this.get(id));
-    if (record.status !== 'running' || !record.runtime_handle) {
-      throw new EnnioError('SESSION_STATE', `session ${id} is ${record.status}, not running`, {
-        hint: RESTORABLE_STATUSES.includes(record.status) ? `restore it with: ennio session restore ${id}` : undefined,
-      });
-    }
+    if (record.status !== 'running' || !record.runtime_handle) throw this.notRunning(record);
     return { record, backend: await this.backendOf(record), handle: handleOf(record) };
   }
 
-  /** Type the message in and submit it; resolves with the bytes sent (after CRLF → LF). */
+  /**
+   * Type the message in and submit it; resolves with the bytes sent (after CRLF → LF).
+   * No sweep first: every runtime that takes messages checks liveness itself and refuses
+   * a dead session with SESSION_STATE before typing anything (Runtime.send), so a live
+   * session costs one check, not two. Only a refusal is followed by a sweep of the
+   * session, which records running → exited and gives the usual "is exited" error.
+   */
   async send(id: string, raw: string): Promise<number> {
     if (raw.length === 0) throw new EnnioError('INVALID_ARGUMENT', 'the message is empty', { hint: 'pass text, --file F, or pipe it on stdin' });
     const message = normalizeMessage(raw); // refused here, before the session or its host is looked at
@@ -354,8 +363,15 @@ export class SessionManager {
     if (runtime.acceptsMessages === false && record.runtime_handle) {
       await runtime.send(handleOf(record), message); // refuses with its reason
     }
-    const { backend, handle } = await this.running(id);
-    await backend.runtime.send(handle, message);
+    if (record.status !== 'running' || !record.runtime_handle) throw this.notRunning(record);
+    try {
+      await runtime.send(handleOf(record), message);
+    } catch (err) {
+      if (!isEnnioError(err, 'SESSION_STATE')) throw err;
+      const now = await this.refresh(this.get(id));
+      throw now.status === 'running' ? err : this.notRunning(now);
+    }
+    trace('send: sent');
     const bytes = Buffer.byteLength(message);
     this.events.append(id, 'message_sent', { bytes, preview: message.slice(0, 120) });
     return bytes;

@@ -19,6 +19,7 @@ import { TokenStore } from '../node/client/token-store.js';
 import type { Backend, BatchSweeper, LaunchSpec, Runtime, RuntimeHandle, ScreenTarget, TerminalSize, TerminalStream, WorkspaceProvider } from './types.js';
 import { openTmuxTerminal } from './tmux-terminal.js';
 import { currentEnv } from '../core/request-env.js';
+import { registerRemoteCloser } from './remote-closers.js';
 
 /** The node settings of a project, with the schema's defaults and remote_dir's workspace root. */
 export function nodeSettings(ssh: SshConfig): NodeConfig {
@@ -190,3 +191,5 @@ export function createNodeBackend(project: ProjectConfig, ssh: SshConfig, host: 
 export async function closeAllNodeClients(): Promise<void> {
   defaultNodeRegistry.closeAll();
 }
+// closeAllRemote() closes them without importing this module when nothing loaded it.
+registerRemoteCloser(closeAllNodeClients);

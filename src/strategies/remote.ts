@@ -12,6 +12,7 @@ import { RemoteControlRuntime } from './remote-control-runtime.js';
 import { TmateRuntime } from './tmate-runtime.js';
 import { defaultTmuxServer, TmuxRuntime } from './tmux-runtime.js';
 import type { Backend, Runtime } from './types.js';
+import { runRemoteClosers } from './remote-closers.js';
 
 function runtimeFor(host: SshHost, project: ProjectConfig, ssh: SshConfig, ennioHome: string): Runtime {
   const server = defaultTmuxServer();
@@ -42,7 +43,6 @@ export async function createRemoteBackend(project: ProjectConfig, ssh: SshConfig
 }
 
 export async function closeAllRemote(): Promise<void> {
-  const { closeAllNodeClients } = await import('./node.js').catch(() => ({ closeAllNodeClients: async () => {} }));
-  await closeAllNodeClients();
+  await runRemoteClosers(); // node tunnels first: they ride on the SSH connections
   await closeAllSshHosts();
 }

@@ -70,7 +70,10 @@ export interface Runtime {
   handleFor(sessionId: string): Promise<RuntimeHandle | undefined>;
   /** Stop the agent; a runtime that is already gone is not an error. */
   destroy(handle: RuntimeHandle): Promise<void>;
-  /** Type the message and submit it. */
+  /**
+   * Type the message and submit it. Checks liveness first and refuses a session that is
+   * not running with SESSION_STATE before typing anything (SessionManager.send relies on it).
+   */
   send(handle: RuntimeHandle, message: string): Promise<void>;
   /** The last `lines` lines of output. */
   output(handle: RuntimeHandle, lines: number): Promise<string>;

@@ -11,6 +11,7 @@ import { buildAuthPlan, planAuthHandler } from './auth.js';
 import { prepareHostKeyGuard } from './host-key-policy.js';
 import type { Hop, ResolvedSshTarget } from './resolve.js';
 import { SshClient } from './ssh2-lib.js';
+import { trace } from '../../core/trace.js';
 
 export interface ConnectOptions {
   /** Epoch ms by which the whole chain must be up (default: now + connection_timeout). */
@@ -83,6 +84,8 @@ async function connectOne(
   }
 
   const client = new SshClient();
+  trace(`ssh: connecting to ${label}`);
+  client.once('ready', () => trace(`ssh: ${label} ready`));
   return new Promise<Client>((resolve, reject) => {
     let settled = false;
     const fail = (err: EnnioError): void => {

@@ -6,6 +6,7 @@
 import type { ClientChannel } from 'ssh2';
 import { EnnioError } from '../../core/errors.js';
 import type { ExecResult } from '../host.js';
+import { trace } from '../../core/trace.js';
 import type { SshConnection } from './connection.js';
 import { buildFrame, buildRawFrame, FrameParser, newNonce, type FrameSpec } from './shell-frame.js';
 
@@ -45,7 +46,9 @@ export class ShellChannel {
   }
 
   static async open(conn: SshConnection, startTimeoutMs: number): Promise<ShellChannel> {
+    trace('ssh: opening a shell channel');
     const channel = await conn.openSession('sh');
+    trace('ssh: shell channel open');
     const shell = new ShellChannel(channel, conn);
     // The probe also swallows anything the login shell's rc files print before `sh` starts.
     const nonce = newNonce();
@@ -54,6 +57,7 @@ export class ShellChannel {
       throw new EnnioError('SSH_CHANNEL', `the remote shell on ${conn.label} did not answer within ${startTimeoutMs} ms`);
     }
     shell.hasTimeout = probe.code === 0;
+    trace('ssh: shell channel started');
     return shell;
   }
 

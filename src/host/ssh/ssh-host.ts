@@ -13,6 +13,7 @@ import { execChecked, StreamEnd, type ExecOptions, type ExecResult, type Host, t
 import { ChannelPool, type PoolOptions } from './channel-pool.js';
 import { ChannelRefusedError, SshConnection, type SshConnectionOptions } from './connection.js';
 import type { ResolvedSshTarget } from './resolve.js';
+import { trace, tracing } from '../../core/trace.js';
 
 export interface SshHostOptions extends SshConnectionOptions, PoolOptions {}
 
@@ -77,7 +78,8 @@ export class SshHost implements Host {
     if (argv.length === 0) return Promise.reject(new EnnioError('INVALID_ARGUMENT', 'exec: empty argv'));
     const what = describeArgv(argv);
     this.commandCount += 1;
-    return this.pool.run(
+    trace(`ssh: run ${what}`);
+    const done = this.pool.run(
       {
         argv,
         ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
@@ -87,6 +89,8 @@ export class SshHost implements Host {
       },
       what,
     );
+    if (tracing) void done.then(() => trace(`ssh: done ${what}`), () => undefined);
+    return done;
   }
 
   /** A command on an exec channel of its own (not the pooled shells: it runs for as long as it is wanted). */
