@@ -1,4 +1,4 @@
-// Builds dist/cli.js (the `ennio` entry) with dist/program.mjs (the CLI; npm dependencies stay external) and
+// Builds dist/cli.js (the `ennio` entry) with dist/program.mjs (the CLI; pure-JS npm dependencies bundled in) and
 // dist/ennio-node.cjs (the daemon as ONE self-contained file, uploaded to remote hosts
 // and run with their `node`). Type checking is `npm run typecheck`, kept separate so
 // builds stay fast.
@@ -28,6 +28,8 @@ rmSync('dist/web', { recursive: true, force: true });
 mkdirSync('dist', { recursive: true });
 // dist/cli.js is CommonJS; the program beside it is .mjs.
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
+/** Dependencies that load native code through paths relative to their own files: never bundled. */
+const NATIVE_PACKAGES = ['better-sqlite3', 'ssh2', 'cpu-features', 'ws', 'bufferutil', 'utf-8-validate'];
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: false, logLevel: 'warning', define };
 
 const results = await Promise.all([
@@ -41,7 +43,14 @@ const results = await Promise.all([
     outExtension: { '.js': '.mjs' },
     splitting: true,
     format: 'esm',
-    packages: 'external',
+    // Pure-JS dependencies are bundled: Node's ESM loader resolves, reads and compiles each
+    // of a package's files on its own, so zod's ~100 files cost ~175 ms of CPU per command
+    // where one bundled chunk costs ~80 ms (yaml 70 → 15 ms). Packages with native parts
+    // (found through paths relative to their own files) stay external. Not minified:
+    // it saved no measurable time, and stack traces (ENNIO_DEBUG=1) stay readable.
+    external: NATIVE_PACKAGES,
+    // Bundled CommonJS (yaml, commander…) calls require() for Node's built-ins.
+    banner: { js: "import { createRequire as __ennioRequire } from 'node:module'; const require = __ennioRequire(import.meta.url);" },
   }),
   // The `ennio` entry: ONE small CommonJS file (a CommonJS entry starts ~10 ms sooner than an
   // ES module, and one file instead of a dozen chunks saves more). It answers --version and
