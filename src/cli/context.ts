@@ -83,8 +83,10 @@ export function createContext(options: GlobalOptions): Context {
     return {
       ...ctx,
       async close() {
+        trace('closing');
         await ctx.closeBackends();
         store.close();
+        trace('closed');
       },
     };
   } catch (err) {

@@ -58,8 +58,10 @@ async function connectOne(
   // Bastions use the project's explicit key auth too (usually the same key); without one,
   // the agent and the bastion's own IdentityFiles, as OpenSSH would. The target's
   // password is for the target only: it is never offered to a bastion.
+  trace('ssh: host key guard ready');
   const hopAuth = role === 'target' || target.auth?.type !== 'password' ? target.auth : undefined;
   const plan = await buildAuthPlan({ ...hop, ...(hopAuth ? { auth: hopAuth } : {}) }, opts.env);
+  trace('ssh: auth plan ready');
   const tried: string[] = [];
   const startedAt = Date.now();
   const remaining = Math.max(1, deadline - startedAt);
