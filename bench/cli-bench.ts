@@ -6,6 +6,13 @@
  * orchestrator, the same with --no-server, `ennio --version`, and beside them the same tmux
  * commands through OpenSSH with a warm ControlMaster (the common way). Loopback sshd (root).
  * Everything it starts is stopped and removed at the end, also on failure.
+ *
+ * The remote login shell: every SSH session runs the account's shell, and bash run by sshd
+ * reads ~/.bashrc even for `ssh host cmd`. This machine's root ~/.bashrc runs `pyenv init`
+ * (~0.5 s), which a ControlMaster pays on EVERY command (each is a new session) and ennio
+ * once per pooled shell: measured as is, the comparison would flatter ennio. The sshd
+ * here sets SHLVL=1, so bash skips ~/.bashrc as a stock non-interactive one does; the
+ * rc's cost is measured and printed. ENNIO_BENCH_LOGIN_RC=1 keeps ~/.bashrc.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -34,7 +41,8 @@ async function main(): Promise<void> {
   }
   const { createRemoteWorld } = await import('../test/helpers/remote-world.js');
   const { waitFor } = await import('../test/helpers/cli.js');
-  const w = await createRemoteWorld();
+  const keepRc = process.env['ENNIO_BENCH_LOGIN_RC'] === '1';
+  const w = await createRemoteWorld(keepRc ? {} : { remoteEnv: () => ({ SHLVL: '1' }) });
   const nodePort = await freePort();
   const controlPath = join(w.dir, 'cm.sock');
   const sshBase = [
@@ -62,11 +70,19 @@ async function main(): Promise<void> {
       if (res.status !== 0) throw new Error(`ssh ${remote} failed: ${res.stderr}`);
     };
     const tmux = `tmux -L ${w.socket}`;
+    // Warm the master, then make sure later commands really ride on it.
+    ssh('true')();
+    const check = spawnSync('ssh', [...sshBase.slice(0, -1), '-O', 'check', '127.0.0.1'], { encoding: 'utf8' });
+    if (check.status !== 0) throw new Error(`the ControlMaster is not running: ${check.stderr}`);
+    // What the remote account's ~/.bashrc costs each new SSH session (bash, not a login shell, reads it when sshd runs it).
+    const sessionStats = timeIt(ITERATIONS, ssh('true'));
+    const withRc = timeIt(Math.min(ITERATIONS, 10), ssh('env -u SHLVL bash -c true'));
     const results: Array<[string, Stats, Stats | undefined]> = [];
     const row = (name: string, s: Stats, cm?: Stats): void => {
       results.push([name, s, cm]);
     };
-    const cmSend = timeIt(ITERATIONS, (i) => ssh(`${tmux} send-keys -t =${tmuxId}: -l 'bench ${i}'`)());
+    // The same tmux work as ennio's send: type the text and Enter in one tmux invocation.
+    const cmSend = timeIt(ITERATIONS, (i) => ssh(`${tmux} send-keys -t =${tmuxId}: -l 'bench ${i}' \\; send-keys -t =${tmuxId}: Enter`)());
     const cmLogs = timeIt(ITERATIONS, ssh(`${tmux} capture-pane -p -t =${tmuxId}: -S -100`));
     const cmStatus = timeIt(ITERATIONS, ssh(`${tmux} list-panes -a -F '#{session_name} #{pane_dead} #{pane_pid}'`));
 
@@ -81,7 +97,8 @@ async function main(): Promise<void> {
     row('node -e 0 (Node start-up alone)', timeIt(ITERATIONS, () => void spawnSync(process.execPath, ['-e', '0'])));
 
     const rss = Number(spawnSync('ps', ['-o', 'rss=', '-p', JSON.stringify(JSON.parse(w.run(['server', 'status', '--json']).stdout).pid)], { encoding: 'utf8' }).stdout.trim()) / 1024;
-    console.log(`cold CLI commands, ${ITERATIONS} runs each, loopback sshd; "ControlMaster" = the same tmux command via ssh with a warm ControlMaster\n`);
+    console.log(`cold CLI commands, ${ITERATIONS} runs each, loopback sshd; "ControlMaster" = the same tmux command via ssh with a warm ControlMaster (checked with ssh -O check)`);
+    console.log(`remote login shell: a new SSH session through the master costs ${ms(sessionStats.median)} (\`ssh host true\`); the account's ~/.bashrc adds ${ms(Math.max(0, withRc.median - sessionStats.median))} per session, ${keepRc ? 'KEPT in this run (ENNIO_BENCH_LOGIN_RC=1)' : 'skipped in this run (SHLVL=1; ENNIO_BENCH_LOGIN_RC=1 keeps it)'}\n`);
     printTable([
       ['command', 'median', 'p90', 'ControlMaster median', 'ratio'],
       ...results.map(([name, s, cm]) => [name, ms(s.median), ms(s.p90), cm ? ms(cm.median) : '', cm ? `${(s.median / cm.median).toFixed(2)}x` : '']),
