@@ -10,6 +10,7 @@ const benches = [
   ['ennio-node: gRPC through the SSH tunnel vs tmux strategy vs ControlMaster', 'bench/node-bench.ts'],
   ['Cold CLI commands through the orchestrator vs ssh ControlMaster (issue: orchestrator)', 'bench/cli-bench.ts'],
   ['Status sweeps: 1000 sessions on 10 hosts, one remote command per host (issue: orchestrator)', 'bench/sweep-bench.ts'],
+  ['ennio status --json for 1000 sessions on 10 hosts: orchestrator vs --no-server, connections, commands per sweep, RSS', 'bench/status-bench.ts'],
   ['Dashboard in Chromium: keystroke → echo, 1,000-session overview', 'bench/dashboard-bench.ts'],
 ];
 let failed = 0;

@@ -19,6 +19,7 @@ import type { Logger } from './log.js';
 import { matchRoute, type RouteContext, type ServerFacts } from './routes.js';
 import { serveEvents } from './sse.js';
 import type { EventRepo } from '../store/events.js';
+import type { SessionView } from '../services/session-manager.js';
 import { readBody, sendJson, wireError } from './http-io.js';
 import type { LiveFeed } from './live-feed.js';
 import { authenticate, mayChange, type RequestAuth } from './request-auth.js';
@@ -27,6 +28,14 @@ import { serveWeb } from './web-pages.js';
 import type { WebFiles } from './web-static.js';
 
 const MAX_BODY = 32 * 1024 * 1024;
+
+/** What clients see of a list of sessions, made once per list: Lifecycle.list hands out the same array until something changed. */
+const publicLists = new WeakMap<readonly SessionView[], ReturnType<typeof publicSession>[]>();
+function publicList(sessions: readonly SessionView[]): ReturnType<typeof publicSession>[] {
+  let shown = publicLists.get(sessions);
+  if (!shown) publicLists.set(sessions, (shown = sessions.map(publicSession)));
+  return shown;
+}
 
 export interface HandlerDeps {
   pool: ContextPool;
@@ -146,7 +155,7 @@ async function handle(deps: HandlerDeps, transport: 'unix' | 'tcp', req: Incomin
       caller,
       list: async (project) => {
         const r = await deps.lifecycle.list(ctxOf(), project);
-        return { sessions: r.sessions.map(publicSession), checked_at: new Date(r.at).toISOString() };
+        return { sessions: publicList(r.sessions), checked_at: new Date(r.at).toISOString() };
       },
       mutation: (run) => deps.lifecycle.mutation(ctxOf().configPath, run),
       signal: abort.signal,

@@ -42,6 +42,8 @@ const errorText = (err: unknown): string => (err instanceof Error ? err.message 
 
 export class Lifecycle {
   private readonly latest = new Map<string, SweepResult>();
+  /** Per config: the latest result merged with the store, and the store stamp it was read at. */
+  private readonly merged = new Map<string, { result: SweepResult; stamp: string; sessions: SessionView[] }>();
   /**
    * Per config: bumped before and after every request that changes sessions. A sweep
    * that started before a change (or while one ran) has an older generation, so its
@@ -63,6 +65,8 @@ export class Lifecycle {
   private readonly probeProviders: ProbeProvider[] = [];
   readonly gate: ReconnectGate;
   lastSweep: LastSweep | undefined;
+  /** Sweeps completed so far. */
+  sweeps = 0;
   /** The latest full report (hosts, probe results), for features that read extra probes. */
   lastReport: SweepReport | undefined;
 
@@ -162,6 +166,7 @@ export class Lifecycle {
     this.logHosts(report);
     this.lastReport = report;
     this.lastSweep = { at: Date.now(), ms: Date.now() - started, hosts: report.hosts.length, calls: report.hosts.reduce((n, h) => n + h.calls, 0), sessions };
+    this.sweeps += 1;
   }
 
   /** 'status' events when a session's host stops answering, changes why, or answers again. */
@@ -235,8 +240,15 @@ export class Lifecycle {
       }
     }
     // Hooks seen since the sweep (the activity watcher) are already in the store: show them.
-    const sessions = ctx.manager.latestRecords(result.sessions);
-    return { sessions: project ? sessions.filter((s) => s.project === project) : sessions, at: result.at };
+    // Read once per sweep result and store change: status of 1,000 sessions asked again
+    // and again between two sweeps re-reads nothing (the same array, so callers can cache too).
+    const stamp = ctx.manager.storeStamp();
+    let merged = this.merged.get(ctx.configPath);
+    if (merged?.result !== result || merged.stamp !== stamp) {
+      merged = { result, stamp, sessions: ctx.manager.latestRecords(result.sessions) };
+      this.merged.set(ctx.configPath, merged);
+    }
+    return { sessions: project ? merged.sessions.filter((s) => s.project === project) : merged.sessions, at: result.at };
   }
 
   /** Running sessions in the latest sweeps (the orchestrator stays while any runs). */

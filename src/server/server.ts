@@ -91,11 +91,11 @@ function tcpToken(home: string, config: EnnioConfig | undefined): string {
 }
 
 /** Each SSH connection with its state, and hosts or nodes the sweep leaves alone for a while (backoff). */
-function hostSummary(lifecycle: Lifecycle): Array<{ host: string; state: string; detail?: string }> {
+function hostSummary(lifecycle: Lifecycle): Array<{ host: string; state: string; detail?: string; commands?: number; connects?: number }> {
   const backoffs = new Map(lifecycle.backoffs().map((b) => [b.key, b]));
   const detail = (b: { failures: number; retryInMs: number; error: string }): string =>
     `unreachable (${b.failures} failed ${b.failures === 1 ? 'attempt' : 'attempts'}, next in ${Math.ceil(b.retryInMs / 1000)} s): ${b.error}`;
-  const rows: Array<{ host: string; state: string; detail?: string }> = defaultSshRegistry.summary().map((h) => {
+  const rows: Array<{ host: string; state: string; detail?: string; commands?: number; connects?: number }> = defaultSshRegistry.summary().map((h) => {
     const b = backoffs.get(`host:${h.host}`);
     backoffs.delete(`host:${h.host}`);
     return b ? { ...h, state: 'backoff', detail: detail(b) } : h;
@@ -156,6 +156,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
       uptime_s: Math.round((Date.now() - startedAt) / 1000), socket, port,
       configs: pool.configs().map((c) => c.configPath), hosts: hostSummary(lifecycle),
       sessions_watched: lifecycle.watchedCount(),
+      sweeps: lifecycle.sweeps,
       last_sweep: lifecycle.lastSweep ? new Date(lifecycle.lastSweep.at).toISOString() : null,
       last_sweep_ms: lifecycle.lastSweep?.ms ?? null, sweep_interval_ms: sweepMs(), idle_exit_ms: idleMs,
     }),

@@ -243,9 +243,16 @@ export class SessionManager {
    * since (the watcher), a status another request checked meanwhile (wait, info). What only
    * the sweep knows (unreachable) stays.
    */
+  /** Changes whenever the store may hold something new (SessionRepo.changeStamp). */
+  storeStamp(): string {
+    return this.sessions.changeStamp();
+  }
+
   latestRecords<T extends SessionRecord>(views: T[]): T[] {
+    // One query for all of them: `status` of 1,000 sessions asked 1,000 single-row queries (~20 ms).
+    const now = this.sessions.byId(views.map((v) => v.id));
     return views.flatMap((v) => {
-      const r = this.sessions.get(v.id);
+      const r = now.get(v.id);
       return r ? [{ ...v, ...r }] : [];
     });
   }

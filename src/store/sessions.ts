@@ -113,12 +113,16 @@ function checked<T>(id: string, fn: () => T): T {
 export class SessionRepo {
   private readonly insertStmt: Database.Statement;
   private readonly getStmt: Database.Statement<[string], SessionRecord>;
+  private readonly allStmt: Database.Statement<[], SessionRecord>;
+  private readonly stampStmts: [Database.Statement<[], number>, Database.Statement<[], number>];
   private readonly countStmt: Database.Statement<[string], { n: number }>;
   private readonly reserveTx: (project: string, max: number | undefined, record: SessionRecord) => void;
 
   constructor(private readonly db: Database.Database) {
     this.insertStmt = db.prepare(`INSERT INTO sessions (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
     this.getStmt = db.prepare<[string], SessionRecord>('SELECT * FROM sessions WHERE id = ?');
+    this.allStmt = db.prepare<[], SessionRecord>('SELECT * FROM sessions');
+    this.stampStmts = [db.prepare<[], number>('PRAGMA data_version').pluck(), db.prepare<[], number>('SELECT total_changes()').pluck()];
     this.countStmt = db.prepare<[string], { n: number }>(
       `SELECT count(*) AS n FROM sessions WHERE project = ? AND status IN (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')})`,
     );
@@ -159,6 +163,29 @@ export class SessionRepo {
 
   get(id: string): SessionRecord | undefined {
     return this.getStmt.get(id);
+  }
+
+  /**
+   * Changes whenever the store may hold something new: another process committed (SQLite's
+   * data_version) or this connection wrote (total_changes). Equal stamps: nothing to re-read.
+   */
+  changeStamp(): string {
+    return `${this.stampStmts[0].get() ?? 0}:${this.stampStmts[1].get() ?? 0}`;
+  }
+
+  /** The records of `ids` that exist, in one query (a handful: one lookup each; many: one scan). */
+  byId(ids: readonly string[]): Map<string, SessionRecord> {
+    const out = new Map<string, SessionRecord>();
+    if (ids.length <= 8) {
+      for (const id of ids) {
+        const r = this.get(id);
+        if (r) out.set(id, r);
+      }
+      return out;
+    }
+    const wanted = new Set(ids);
+    for (const r of this.allStmt.all()) if (wanted.has(r.id)) out.set(r.id, r);
+    return out;
   }
 
   /** Oldest first. */

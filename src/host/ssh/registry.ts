@@ -68,11 +68,13 @@ export class SshHostRegistry {
     return this.hosts.size;
   }
 
-  /** Each shared connection and its state (for `ennio server status`). */
-  summary(): Array<{ host: string; state: 'connected' | 'connecting' | 'disconnected' }> {
+  /** Each shared connection, its state and use (for `ennio server status`). */
+  summary(): Array<{ host: string; state: 'connected' | 'connecting' | 'disconnected'; commands: number; connects: number }> {
     return [...this.hosts.values()].map((h) => ({
       host: h.label,
       state: h.connected ? 'connected' : h.connection.connecting ? 'connecting' : 'disconnected',
+      commands: h.commandCount,
+      connects: h.connection.connects,
     }));
   }
 
