@@ -5,7 +5,7 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -30,6 +30,23 @@ mkdirSync('dist', { recursive: true });
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 /** Dependencies that load native code through paths relative to their own files: never bundled. */
 const NATIVE_PACKAGES = ['better-sqlite3', 'ssh2', 'cpu-features', 'ws', 'bufferutil', 'utf-8-validate'];
+/**
+ * zod re-exports its ~45 locales through `z.locales` (585 KB, three quarters of its bundled
+ * code, compiled by every command that loads zod). ennio's messages are English: `z.locales`
+ * keeps only `en` (zod's default, which its schemas import on their own anyway).
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/]/.test(args.importer) ? { path: join(dirname(args.importer), '../locales/index.js'), namespace: 'zod-locales' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: false, logLevel: 'warning', define };
 
 const results = await Promise.all([
@@ -49,6 +66,7 @@ const results = await Promise.all([
     // (found through paths relative to their own files) stay external. Not minified:
     // it saved no measurable time, and stack traces (ENNIO_DEBUG=1) stay readable.
     external: NATIVE_PACKAGES,
+    plugins: [zodEnglishOnly],
     // Bundled CommonJS (yaml, commander…) calls require() for Node's built-ins.
     banner: { js: "import { createRequire as __ennioRequire } from 'node:module'; const require = __ennioRequire(import.meta.url);" },
   }),

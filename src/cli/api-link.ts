@@ -15,7 +15,36 @@ export function noServerWanted(g: GlobalOptions): boolean {
   return g.noServer === true || process.env['ENNIO_NO_SERVER'] === '1';
 }
 
+/**
+ * Start the SSH connections the previous in-process command of this config used
+ * (src/host/ssh/warm-hint.ts), so the handshake and the first remote shell overlap with
+ * loading the rest. A guess that never fails a command: a wrong one is closed unused.
+ * ENNIO_SSH_PREWARM=0 turns it off.
+ */
+async function prewarmSsh(g: GlobalOptions): Promise<void> {
+  if (process.env['ENNIO_SSH_PREWARM'] === '0') return;
+  try {
+    const [{ discoverConfig }, { readWarmTargets, noteWarming }, { ennioHome }, { preDial }] = await Promise.all([
+      import('../config/discover.js'), import('../host/ssh/warm-hint.js'), import('../core/home.js'), import('../host/ssh/pre-dial.js'),
+    ]);
+    const targets = readWarmTargets(ennioHome(), discoverConfig({ cwd: process.cwd(), ...(g.config ? { explicit: g.config } : {}) }));
+    if (targets.length === 0) return;
+    // TCP first, so sshd starts on its side while ssh2 loads on ours.
+    for (const t of targets) {
+      const first = t.proxyJump[0] ?? t;
+      preDial(first.host, first.port);
+    }
+    const { prewarmSshHosts } = await import('../host/ssh/registry.js');
+    noteWarming();
+    prewarmSshHosts(targets);
+    trace(`in-process: prewarming ${targets.length} SSH connection(s)`);
+  } catch {
+    // no config here, no hint: the command itself says what is wrong
+  }
+}
+
 async function inProcess(g: GlobalOptions): Promise<EnnioApi> {
+  await prewarmSsh(g);
   trace('in-process: loading modules');
   const [{ createContext }, { InProcessApi }] = await Promise.all([import('./context.js'), import('../api/in-process.js')]);
   trace('in-process: modules loaded');

@@ -11,6 +11,7 @@ import { Backends } from '../services/backends.js';
 import { SessionManager } from '../services/session-manager.js';
 import type { TransitionListener } from '../activity/tracker.js';
 import { trace } from '../core/trace.js';
+import { writeWarmTargets } from '../host/ssh/warm-hint.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -84,6 +85,8 @@ export function createContext(options: GlobalOptions): Context {
       ...ctx,
       async close() {
         trace('closing');
+        // What this command connected to: the next one of this config starts there early.
+        writeWarmTargets(home, loaded.path, await ctx.backends.usedSshTargets());
         await ctx.closeBackends();
         store.close();
         trace('closed');

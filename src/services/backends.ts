@@ -10,11 +10,16 @@ import { HostWorkspaces } from '../strategies/host-workspaces.js';
 import { ProcessRuntime } from '../strategies/process-runtime.js';
 import { TmuxRuntime } from '../strategies/tmux-runtime.js';
 import type { Backend } from '../strategies/types.js';
-import { createRemoteBackend } from '../strategies/remote.js';
+import type { ResolvedSshTarget } from '../host/ssh/resolve.js';
+import { warmingStarted } from '../host/ssh/warm-hint.js';
+
+type RemoteModule = typeof import('../strategies/remote.js');
 
 export class Backends {
   private readonly cache = new Map<string, Promise<Backend>>();
   private readonly local = new LocalHost();
+  /** The remote strategies, loaded with the first remote project (ssh2 costs a local-only command ~80 ms). */
+  private remote: Promise<RemoteModule> | undefined;
 
   constructor(
     private readonly config: EnnioConfig,
@@ -27,8 +32,9 @@ export class Backends {
     const key = `${project.name}\0${runtimeName}`;
     let backend = this.cache.get(key);
     if (!backend) {
-      backend = project.ssh_config
-        ? createRemoteBackend(project, project.ssh_config, this.ennioHome)
+      const ssh = project.ssh_config;
+      backend = ssh
+        ? (this.remote ??= import('../strategies/remote.js')).then((m) => m.createRemoteBackend(project, ssh, this.ennioHome))
         : Promise.resolve(this.localBackend(runtimeName));
       // A failed connect must not be cached: the next operation tries again.
       backend.catch(() => this.cache.delete(key));
@@ -53,9 +59,16 @@ export class Backends {
     return this.local;
   }
 
+  /** SSH targets this process connected to (none without a remote project). */
+  async usedSshTargets(): Promise<ResolvedSshTarget[]> {
+    return this.remote ? (await this.remote).usedSshTargets() : [];
+  }
+
   /** Close SSH connections and tunnels so the process can exit. */
   async close(): Promise<void> {
-    const { closeAllRemote } = await import('../strategies/remote.js');
-    await closeAllRemote();
+    // Connections prewarmed on a guess (src/host/ssh/warm-hint.ts) are open even when no
+    // project here was used; without either, there is nothing to close and ssh2 stays unloaded.
+    const remote = this.remote ?? (warmingStarted() ? import('../strategies/remote.js') : undefined);
+    if (remote) await (await remote).closeAllRemote();
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { ProjectConfig, SshConfig } from '../config/schema.js';
 import { attachArgv, attachOptions } from '../host/ssh/attach-argv.js';
-import { closeAllSshHosts, sshHostForConfig } from '../host/ssh/registry.js';
+import { closeAllSshHosts, sshHostForConfig, usedSshTargets } from '../host/ssh/registry.js';
 import type { SshHost } from '../host/ssh/ssh-host.js';
 import { HostWorkspaces } from './host-workspaces.js';
 import { RemoteControlRuntime } from './remote-control-runtime.js';
@@ -41,6 +41,8 @@ export async function createRemoteBackend(project: ProjectConfig, ssh: SshConfig
     dataDir: ssh.remote_dir,
   };
 }
+
+export { usedSshTargets };
 
 export async function closeAllRemote(): Promise<void> {
   await runRemoteClosers(); // node tunnels first: they ride on the SSH connections

@@ -80,6 +80,12 @@ export class ChannelPool {
     });
   }
 
+  /** Open a first shell now (connecting if needed), so the first command finds it ready. */
+  warm(): Promise<void> {
+    if (this.closed || this.live.size + this.opening > 0) return Promise.resolve();
+    return this.openOne();
+  }
+
   private acquire(signal: AbortSignal): Promise<ShellChannel> {
     if (this.closed) return Promise.reject(new EnnioError('SSH_CONNECT', `connection to ${this.conn.label} was closed`));
     if (signal.aborted) return Promise.reject(signal.reason as Error);

@@ -11,6 +11,7 @@ import { buildAuthPlan, planAuthHandler } from './auth.js';
 import { prepareHostKeyGuard } from './host-key-policy.js';
 import type { Hop, ResolvedSshTarget } from './resolve.js';
 import { SshClient } from './ssh2-lib.js';
+import { takeDialed } from './pre-dial.js';
 import { trace } from '../../core/trace.js';
 
 export interface ConnectOptions {
@@ -66,11 +67,13 @@ async function connectOne(
   const startedAt = Date.now();
   const remaining = Math.max(1, deadline - startedAt);
   const isTarget = role === 'target';
+  // The first hop may have been dialed already, before ssh2 was loaded (pre-dial.ts).
+  const socket = sock ?? takeDialed(hop.host, hop.port);
   const config: ConnectConfig = {
     host: hop.host,
     port: hop.port,
     username: hop.username,
-    ...(sock ? { sock } : {}),
+    ...(socket ? { sock: socket } : {}),
     readyTimeout: remaining,
     keepaliveInterval: target.keepaliveIntervalMs,
     keepaliveCountMax: 3,

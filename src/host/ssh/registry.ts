@@ -7,6 +7,7 @@ import type { SshConfig } from '../../config/schema.js';
 import { resolveSshTarget, type ResolveOptions, type ResolvedSshTarget } from './resolve.js';
 import { SshHost, type SshHostOptions } from './ssh-host.js';
 import { currentEnv } from '../../core/request-env.js';
+import { dropDialed } from './pre-dial.js';
 
 /**
  * Connections are shared only between projects that would make the same connection:
@@ -21,9 +22,18 @@ export function sshHostKey(t: ResolvedSshTarget): string {
   return `${t.username}@${t.host}:${t.port}#${createHash('sha256').update(security).digest('hex').slice(0, 16)}`;
 }
 
+/** A connection started on a guess (warm-hint.ts), not yet claimed by a command. */
+interface Speculation {
+  /** From now on warnings go to `warn`, and those held back so far (an accepted host key…) too. */
+  claim(warn: (message: string) => void): void;
+}
+
+const stderrWarn = (message: string): void => void process.stderr.write(`${message}\n`);
+
 export class SshHostRegistry {
   private readonly hosts = new Map<string, SshHost>();
   private readonly resolved = new Map<string, Promise<ResolvedSshTarget>>();
+  private readonly speculative = new Map<SshHost, Speculation>();
 
   /**
    * The host for this target, created on first request. Later requests for the same
@@ -34,7 +44,17 @@ export class SshHostRegistry {
   get(target: ResolvedSshTarget, options: SshHostOptions = {}): SshHost {
     const key = sshHostKey(target);
     const existing = this.hosts.get(key);
-    if (existing) {
+    const guess = existing && this.speculative.get(existing);
+    if (existing && guess) {
+      this.speculative.delete(existing);
+      // A prewarmed connection is used only for exactly the target it was made for.
+      if (JSON.stringify(existing.target) === JSON.stringify(target)) {
+        guess.claim(options.warn ?? stderrWarn);
+        return existing;
+      }
+      this.hosts.delete(key);
+      void existing.close();
+    } else if (existing) {
       const stale = !existing.connected && !existing.connection.connecting && JSON.stringify(existing.target) !== JSON.stringify(target);
       if (!stale) return existing;
       this.hosts.delete(key);
@@ -64,6 +84,36 @@ export class SshHostRegistry {
     return this.get(await resolved, options);
   }
 
+  /**
+   * Start connecting to `target` (and open a first shell) on a guess, before any command
+   * asked for it: the next get() of exactly this target takes it over; otherwise it is
+   * closed with the rest. Nothing is said while it is unclaimed (its failures and
+   * warnings belong to whichever command uses it).
+   */
+  prewarm(target: ResolvedSshTarget): void {
+    const key = sshHostKey(target);
+    if (this.hosts.has(key)) return;
+    const held: string[] = [];
+    let sink: ((message: string) => void) | undefined;
+    const host = new SshHost(target, { warn: (m) => (sink ? sink(m) : void held.push(m)) }, (closed) => {
+      if (this.hosts.get(key) === closed) this.hosts.delete(key);
+      this.speculative.delete(closed);
+    });
+    this.hosts.set(key, host);
+    this.speculative.set(host, {
+      claim: (warn) => {
+        sink = warn;
+        for (const m of held.splice(0)) warn(m);
+      },
+    });
+    host.warm();
+  }
+
+  /** Targets of the connections commands used in this process (what warm-hint.ts records for the next one). */
+  usedTargets(): ResolvedSshTarget[] {
+    return [...this.hosts.values()].filter((h) => !this.speculative.has(h) && h.connection.connects > 0).map((h) => h.target);
+  }
+
   get size(): number {
     return this.hosts.size;
   }
@@ -82,6 +132,8 @@ export class SshHostRegistry {
     await Promise.all([...this.hosts.values()].map((h) => h.close()));
     this.hosts.clear();
     this.resolved.clear();
+    this.speculative.clear();
+    dropDialed();
   }
 }
 
@@ -93,6 +145,16 @@ export function getSshHost(target: ResolvedSshTarget, options?: SshHostOptions):
 
 export function sshHostForConfig(config: SshConfig, options?: ResolveOptions & SshHostOptions): Promise<SshHost> {
   return defaultSshRegistry.forConfig(config, options);
+}
+
+/** Targets the commands of this process connected to (SshHostRegistry.usedTargets). */
+export function usedSshTargets(): ResolvedSshTarget[] {
+  return defaultSshRegistry.usedTargets();
+}
+
+/** Start connecting to these targets on a guess (see SshHostRegistry.prewarm). */
+export function prewarmSshHosts(targets: readonly ResolvedSshTarget[]): void {
+  for (const t of targets) defaultSshRegistry.prewarm(t);
 }
 
 export function closeAllSshHosts(): Promise<void> {

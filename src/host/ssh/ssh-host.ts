@@ -65,6 +65,11 @@ export class SshHost implements Host {
     await this.connection.client();
   }
 
+  /** Connect and open a first shell now, in the background; a failure is left for the first command to meet. */
+  warm(): void {
+    this.pool.warm().catch(() => undefined);
+  }
+
   get connected(): boolean {
     return this.connection.connected;
   }
