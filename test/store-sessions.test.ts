@@ -134,4 +134,26 @@ describe('SessionRepo', () => {
     expect(errorCode(() => store.sessions.update('ghost', { status: 'killed' }))).toBe('UNKNOWN_SESSION');
     expect(store.sessions.get('s1')?.info).toBeNull();
   });
+
+  it('reads many records in one go, and its change stamp moves with writes from here and from elsewhere', () => {
+    for (let i = 0; i < 20; i++) store.sessions.insert(session(`m${i}`));
+    const wanted = ['m3', 'm17', 'ghost', ...Array.from({ length: 10 }, (_, i) => `m${i}`)];
+    const found = store.sessions.byId(wanted);
+    expect([...found.keys()].sort()).toEqual(['m0', 'm1', 'm17', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']);
+    expect(found.get('m17')).toEqual(store.sessions.get('m17'));
+    expect([...store.sessions.byId(['m1', 'ghost']).keys()]).toEqual(['m1']);
+
+    const before = store.sessions.changeStamp();
+    expect(store.sessions.changeStamp()).toBe(before); // reading changes nothing
+    store.sessions.update('m1', { status: 'running' });
+    const afterOwn = store.sessions.changeStamp();
+    expect(afterOwn).not.toBe(before);
+    const other = openStore(join(root, 'home'));
+    try {
+      other.sessions.update('m2', { status: 'running' });
+    } finally {
+      other.close();
+    }
+    expect(store.sessions.changeStamp()).not.toBe(afterOwn);
+  });
 });
