@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -123,5 +123,60 @@ describe('resolveSshTarget with a real ssh -G', () => {
     const err: unknown = await resolveSshTarget(sshConfig.parse({ host: 'x' }), { sshConfigFile: bad }).catch((e: unknown) => e);
     expect(isEnnioError(err, 'CONFIG_INVALID')).toBe(true);
     expect(String((err as Error).message)).toMatch(/ssh -G x failed/);
+  });
+});
+
+describe('ssh -G answers kept between processes', () => {
+  const dir = tempDir('ennio-sshg-cache-');
+  afterAll(() => dir.remove());
+  const cacheDir = join(dir.path, 'home');
+  mkdirSync(cacheDir);
+  const runs = join(dir.path, 'runs');
+  // ssh itself, counting its runs: what the cache saves.
+  const counting = join(dir.path, 'counting-ssh');
+  writeFileSync(counting, `#!/bin/sh\necho run >> ${runs}\nexec ssh "$@"\n`, { mode: 0o755 });
+  const ranSsh = (): number => (existsSync(runs) ? readFileSync(runs, 'utf8').split('\n').filter(Boolean).length : 0);
+  const resolve = (file: string, host = 'cached') => resolveSshTarget(sshConfig.parse({ host }), { sshConfigFile: file, sshProgram: counting, cacheDir });
+
+  it('answers again from the cache until the config file changes', async () => {
+    const file = join(dir.path, 'plain');
+    writeFileSync(file, 'Host cached\n  HostName 192.0.2.5\n  Port 2201\n');
+    expect(await resolve(file)).toMatchObject({ host: '192.0.2.5', port: 2201 });
+    const before = ranSsh();
+    expect(await resolve(file)).toMatchObject({ host: '192.0.2.5', port: 2201 });
+    expect(ranSsh()).toBe(before);
+    writeFileSync(file, 'Host cached\n  HostName 192.0.2.6\n  Port 2202\n');
+    expect(await resolve(file)).toMatchObject({ host: '192.0.2.6', port: 2202 });
+    expect(ranSsh()).toBe(before + 1);
+  });
+
+  it('notices a file added to an Include directory, and a change in an included file', async () => {
+    const conf = join(dir.path, 'conf.d');
+    mkdirSync(conf);
+    const file = join(dir.path, 'with-include');
+    writeFileSync(file, `Include ${conf}/*.conf\nHost cached\n  HostName 192.0.2.7\n`);
+    expect(await resolve(file)).toMatchObject({ host: '192.0.2.7', port: 22 });
+    writeFileSync(join(conf, 'a.conf'), 'Host cached\n  Port 2300\n');
+    expect(await resolve(file)).toMatchObject({ host: '192.0.2.7', port: 2300 });
+    writeFileSync(join(conf, 'a.conf'), 'Host cached\n  Port 2301\n');
+    expect(await resolve(file)).toMatchObject({ port: 2301 });
+  });
+
+  it('never keeps an answer that depends on a command (Match exec)', async () => {
+    const file = join(dir.path, 'match-exec');
+    const flag = join(dir.path, 'flag');
+    writeFileSync(file, `Match host cached exec "test -e ${flag}"\n  Port 2400\nHost cached\n  HostName 192.0.2.8\n`);
+    expect(await resolve(file)).toMatchObject({ port: 22 });
+    writeFileSync(flag, '');
+    expect(await resolve(file)).toMatchObject({ port: 2400 });
+  });
+
+  it('keeps ssh -v chatter out of an error', async () => {
+    const bad = join(dir.path, 'bad');
+    writeFileSync(bad, 'Host x\n  NoSuchOption yes\n');
+    const err: unknown = await resolve(bad, 'x').catch((e: unknown) => e);
+    expect(isEnnioError(err, 'CONFIG_INVALID')).toBe(true);
+    expect((err as Error).message).toMatch(/ssh -G x failed: .*NoSuchOption/is);
+    expect((err as Error).message).not.toContain('debug1');
   });
 });

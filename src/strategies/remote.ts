@@ -28,7 +28,8 @@ function runtimeFor(host: SshHost, project: ProjectConfig, ssh: SshConfig, ennio
 }
 
 export async function createRemoteBackend(project: ProjectConfig, ssh: SshConfig, ennioHome: string): Promise<Backend> {
-  const host = await sshHostForConfig(ssh);
+  // ssh -G answers are kept in $ENNIO_HOME between commands (src/host/ssh/ssh-g-cache.ts).
+  const host = await sshHostForConfig(ssh, { cacheDir: ennioHome });
   if (ssh.strategy === 'node') {
     const { createNodeBackend } = await import('./node.js');
     return createNodeBackend(project, ssh, host, ennioHome);

@@ -9,6 +9,7 @@ import { homedir, hostname as localHostname, userInfo } from 'node:os';
 import type { AuthConfig, SshConfig } from '../../config/schema.js';
 import { EnnioError } from '../../core/errors.js';
 import { currentEnv } from '../../core/request-env.js';
+import { lookupSshG, storeSshG } from './ssh-g-cache.js';
 
 export type HostKeyPolicy = 'strict' | 'accept_new' | 'accept_all';
 
@@ -42,6 +43,8 @@ export interface ResolvedSshTarget extends Hop {
 export interface ResolveOptions {
   /** `ssh -F file` instead of ~/.ssh/config (default: env ENNIO_SSH_CONFIG). */
   sshConfigFile?: string;
+  /** Keep `ssh -G` answers here between processes (ssh-g-cache.ts; $ENNIO_HOME), or not at all. */
+  cacheDir?: string;
   /** The ssh program (default `ssh`). */
   sshProgram?: string;
   env?: NodeJS.ProcessEnv;
@@ -179,18 +182,25 @@ export function runSshG(alias: string, options: ResolveOptions = {}): Promise<Ss
   // `--` is not accepted by ssh -G's getopt before the destination on all versions; reject
   // option-looking aliases instead so an alias can never become an ssh option.
   if (alias.startsWith('-')) throw new EnnioError('CONFIG_INVALID', `invalid ssh host ${JSON.stringify(alias)}: it must not start with '-'`);
-  const args = [...(file ? ['-F', file] : []), '-G', alias];
+  const query = { alias, file, program: options.sshProgram ?? 'ssh', env };
+  const cached = options.cacheDir === undefined ? undefined : lookupSshG(options.cacheDir, query);
+  if (cached) return Promise.resolve(cached);
+  // -v: ssh names every config file it reads, which is what a cached answer depends on.
+  const args = [...(file ? ['-F', file] : []), ...(options.cacheDir === undefined ? [] : ['-v']), '-G', alias];
   return new Promise((resolve, reject) => {
-    execFile(options.sshProgram ?? 'ssh', args, { env, timeout: 10_000 }, (err, stdout, stderr) => {
+    execFile(query.program, args, { env, timeout: 10_000 }, (err, stdout, stderr) => {
       if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return resolve(undefined);
       if (err) {
+        const said = String(stderr).split('\n').filter((l) => !/^(debug\d: |OpenSSH_)/.test(l)).join('\n').trim();
         return reject(
-          new EnnioError('CONFIG_INVALID', `ssh -G ${alias} failed: ${String(stderr).trim() || err.message}`, {
+          new EnnioError('CONFIG_INVALID', `ssh -G ${alias} failed: ${said || err.message}`, {
             hint: file ? `check the ssh config file ${file}` : 'check ~/.ssh/config (or set use_ssh_config: false)',
           }),
         );
       }
-      resolve(parseSshG(String(stdout)));
+      const output = parseSshG(String(stdout));
+      if (options.cacheDir !== undefined) storeSshG(options.cacheDir, query, output, String(stderr));
+      resolve(output);
     });
   });
 }
