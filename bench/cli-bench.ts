@@ -6,17 +6,12 @@
  * orchestrator, the same with --no-server, `ennio --version`, and beside them the same tmux
  * commands through OpenSSH with a warm ControlMaster (the common way). Loopback sshd (root).
  * Everything it starts is stopped and removed at the end, also on failure.
- *
- * The remote login shell: every SSH session runs the account's shell, and bash run by sshd
- * reads ~/.bashrc even for `ssh host cmd`. This machine's root ~/.bashrc runs `pyenv init`
- * (~0.5 s), which a ControlMaster pays on EVERY command (each is a new session) and ennio
- * once per pooled shell: measured as is, the comparison would flatter ennio. The sshd
- * here sets SHLVL=1, so bash skips ~/.bashrc as a stock non-interactive one does; the
- * rc's cost is measured and printed. ENNIO_BENCH_LOGIN_RC=1 keeps ~/.bashrc.
+ * The remote account's ~/.bashrc is skipped for both sides, and its cost printed (see
+ * keepLoginRc in lib.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ms, printTable, stats, type Stats } from './lib.js';
+import { benchSessionEnv, keepLoginRc, ms, printTable, stats, type Stats } from './lib.js';
 
 process.env['ENNIO_TEST_SERVER'] = '1'; // the world's commands go through an orchestrator
 const ITERATIONS = Number(process.argv[2] ?? 30);
@@ -41,8 +36,7 @@ async function main(): Promise<void> {
   }
   const { createRemoteWorld } = await import('../test/helpers/remote-world.js');
   const { waitFor } = await import('../test/helpers/cli.js');
-  const keepRc = process.env['ENNIO_BENCH_LOGIN_RC'] === '1';
-  const w = await createRemoteWorld(keepRc ? {} : { remoteEnv: () => ({ SHLVL: '1' }) });
+  const w = await createRemoteWorld({ remoteEnv: () => benchSessionEnv });
   const nodePort = await freePort();
   const controlPath = join(w.dir, 'cm.sock');
   const sshBase = [
@@ -98,7 +92,7 @@ async function main(): Promise<void> {
 
     const rss = Number(spawnSync('ps', ['-o', 'rss=', '-p', JSON.stringify(JSON.parse(w.run(['server', 'status', '--json']).stdout).pid)], { encoding: 'utf8' }).stdout.trim()) / 1024;
     console.log(`cold CLI commands, ${ITERATIONS} runs each, loopback sshd; "ControlMaster" = the same tmux command via ssh with a warm ControlMaster (checked with ssh -O check)`);
-    console.log(`remote login shell: a new SSH session through the master costs ${ms(sessionStats.median)} (\`ssh host true\`); the account's ~/.bashrc adds ${ms(Math.max(0, withRc.median - sessionStats.median))} per session, ${keepRc ? 'KEPT in this run (ENNIO_BENCH_LOGIN_RC=1)' : 'skipped in this run (SHLVL=1; ENNIO_BENCH_LOGIN_RC=1 keeps it)'}\n`);
+    console.log(`remote login shell: a new SSH session through the master costs ${ms(sessionStats.median)} (\`ssh host true\`); the account's ~/.bashrc adds ${ms(Math.max(0, withRc.median - sessionStats.median))} per session, ${keepLoginRc ? 'KEPT in this run (ENNIO_BENCH_LOGIN_RC=1)' : 'skipped in this run (SHLVL=1; ENNIO_BENCH_LOGIN_RC=1 keeps it)'}\n`);
     printTable([
       ['command', 'median', 'p90', 'ControlMaster median', 'ratio'],
       ...results.map(([name, s, cm]) => [name, ms(s.median), ms(s.p90), cm ? ms(cm.median) : '', cm ? `${(s.median / cm.median).toFixed(2)}x` : '']),

@@ -29,6 +29,23 @@ export async function measure(n: number, op: (i: number) => Promise<unknown>, wa
 
 export const ms = (n: number): string => `${n.toFixed(2)} ms`;
 
+/**
+ * The remote login shell. Every SSH session runs the account's shell, and bash started by
+ * sshd reads ~/.bashrc even for `ssh host cmd`; this machine's root ~/.bashrc runs
+ * `pyenv init` (~0.5 s). A ControlMaster pays that on EVERY command (each is a new
+ * session), ennio once per pooled shell: measured as is, every comparison with OpenSSH
+ * would flatter ennio. So the benchmarks' sshds set SHLVL=1, and bash skips ~/.bashrc as a
+ * stock non-interactive one does; ENNIO_BENCH_LOGIN_RC=1 keeps it.
+ */
+export const keepLoginRc = process.env['ENNIO_BENCH_LOGIN_RC'] === '1';
+/** Environment for every session of a benchmark's sshd (see keepLoginRc). */
+export const benchSessionEnv: Record<string, string> = keepLoginRc ? {} : { SHLVL: '1' };
+/** sshd_config lines for a benchmark's sshd (see keepLoginRc). */
+export const benchSshdExtra: string[] = keepLoginRc ? [] : ['SetEnv SHLVL=1'];
+export const loginRcNote = keepLoginRc
+  ? "the remote account's ~/.bashrc runs for every SSH session (ENNIO_BENCH_LOGIN_RC=1)"
+  : "the remote account's ~/.bashrc is skipped for every SSH session, ennio's and OpenSSH's alike (SHLVL=1; ENNIO_BENCH_LOGIN_RC=1 keeps it)";
+
 /** Rows of cells, the first being the header, aligned in columns. */
 export function printTable(rows: string[][]): void {
   const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));

@@ -5,10 +5,7 @@
  * ennio.yaml, and a running session record per tmux session in $ENNIO_HOME's store —
  * created directly, since spawning 1,000 real sessions would take many minutes and
  * measure spawn, not status. stop() removes everything, also after a failure.
- *
- * The sshds set SHLVL=1, so bash run by sshd skips ~/.bashrc (this machine's root runs
- * `pyenv init` there, ~0.5 s per SSH session, which would dominate a --no-server run that
- * opens 10 connections); ENNIO_BENCH_LOGIN_RC=1 keeps it. See cli-bench.ts.
+ * The sshds skip the remote account's ~/.bashrc (keepLoginRc in lib.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +14,7 @@ import { join } from 'node:path';
 import { openStore } from '../src/store/db.js';
 import { startSshd, type TestSshd } from '../test/helpers/sshd.js';
 import { tmuxSocket } from '../test/helpers/ssh-env.js';
+import { benchSshdExtra } from './lib.js';
 
 /** Sessions created per tmux command (tmux runs `a ; b ; c` in one client). */
 const CREATE_BATCH = 50;
@@ -82,9 +80,8 @@ export async function createManySessions(total: number, hostCount: number, phase
     rmSync(work, { recursive: true, force: true });
   };
   try {
-    const keepRc = process.env['ENNIO_BENCH_LOGIN_RC'] === '1';
     phase(`starting ${hostCount} sshd`);
-    for (let h = 0; h < hostCount; h++) sshds.push(await startSshd({ logLevel: 'INFO', ...(keepRc ? {} : { extra: ['SetEnv SHLVL=1'] }) }));
+    for (let h = 0; h < hostCount; h++) sshds.push(await startSshd({ logLevel: 'INFO', extra: benchSshdExtra }));
     mkdirSync(join(work, 'repo'));
     const configPath = join(work, 'ennio.yaml');
     writeFileSync(configPath, configText(work, sshds));

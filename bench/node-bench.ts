@@ -11,7 +11,7 @@
  *  - the daemon's RSS (VmRSS from /proc/<pid>/status) after the run.
  * Everything it starts is stopped and removed at the end, also on failure.
  */
-import { ControlMasterHost, measure, ms, printTable, type Stats } from './lib.js';
+import { benchSshdExtra, ControlMasterHost, loginRcNote, measure, ms, printTable, type Stats } from './lib.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   let node: RemoteNode | undefined;
   let cm: ControlMasterHost | undefined;
   try {
-    sshd = await startSshd({ logLevel: 'INFO' });
+    sshd = await startSshd({ logLevel: 'INFO', extra: benchSshdExtra });
     const kh = join(work, 'known_hosts');
     const server: TmuxServer = { socket: tmux.socket };
 
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       ]),
       ['Heartbeat', ms(heartbeat.median), ms(heartbeat.p90), '-', '-', '-', '-'],
     ];
-    console.log(`\nennio-node bench — loopback OpenSSH sshd, ${ITERATIONS} iterations per warm operation (ratio = other / node)\n`);
+    console.log(`\nennio-node bench — loopback OpenSSH sshd, ${ITERATIONS} iterations per warm operation (ratio = other / node); ${loginRcNote}\n`);
     printTable(rows);
     const warmOk = (['GetOutput', 'SendMessage', 'IsAlive'] as const).every((op) => viaNode[op].median <= 5);
     console.log(`\ncold connect + deploy + first Heartbeat: ${ms(coldMs)} (target ≤ 3000 ms: ${coldMs <= 3000 ? 'met' : 'NOT met'})`);

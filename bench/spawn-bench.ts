@@ -14,7 +14,7 @@ import { Backends } from '../src/services/backends.js';
 import { SessionManager } from '../src/services/session-manager.js';
 import { openStore } from '../src/store/db.js';
 import { sshdSkipReason, startSshd, type TestSshd } from '../test/helpers/sshd.js';
-import { measure, ms, printTable } from './lib.js';
+import { benchSshdExtra, loginRcNote, measure, ms, printTable } from './lib.js';
 
 const SPAWNS = Number(process.argv[2] ?? 15);
 const CLI = resolve(import.meta.dirname, '../dist/cli.js');
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const store = openStore(join(work, 'home'));
   let backends: Backends | undefined;
   try {
-    sshd = await startSshd();
+    sshd = await startSshd({ extra: benchSshdExtra });
     const repo = join(work, 'repo');
     mkdirSync(repo);
     const git = (...a: string[]): void => void execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', ...a], { cwd: repo });
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
       ids.push(res.stdout.trim());
     }, 1);
 
-    console.log(`\nennio remote spawn — SessionManager.spawn, strategy tmux, loopback sshd, ${SPAWNS} spawns\n`);
+    console.log(`\nennio remote spawn — SessionManager.spawn, strategy tmux, loopback sshd, ${SPAWNS} spawns; ${loginRcNote}\n`);
     printTable([
       ['path', 'median', 'p90'],
       ['spawn on a warm connection (SessionManager)', ms(warm.median), ms(warm.p90)],

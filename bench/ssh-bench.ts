@@ -8,7 +8,7 @@
  * remote spawn (git worktree + tmux session running an agent stand-in) through SshHost.
  * Everything it starts is stopped and removed at the end, also on failure.
  */
-import { ControlMasterHost, measure, ms, printTable, type Stats } from './lib.js';
+import { benchSshdExtra, ControlMasterHost, loginRcNote, measure, ms, printTable, type Stats } from './lib.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   let sshd: TestSshd | undefined;
   let openssh: ControlMasterHost | undefined;
   try {
-    sshd = await startSshd({ logLevel: 'INFO' });
+    sshd = await startSshd({ logLevel: 'INFO', extra: benchSshdExtra });
     const kh = join(work, 'known_hosts');
     const host = registry.get(targetFor(sshd, kh), { warn: () => undefined });
     const server = { socket: tmux.socket };
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       ['spawn', ms(spawnSsh2.median), ms(spawnSsh2.p90), ms(spawnOpenSsh.median), ms(spawnOpenSsh.p90), `${(spawnOpenSsh.median / spawnSsh2.median).toFixed(1)}x`],
     ];
     console.log(`\nennio SSH bench — loopback OpenSSH sshd, ${ITERATIONS} iterations per hot operation, ${SPAWNS} spawns`);
-    console.log(`first connect + first channel: ${ms(connectMs)}; pooled channels open: ${host.channelCount}\n`);
+    console.log(`first connect + first channel: ${ms(connectMs)}; pooled channels open: ${host.channelCount}; ${loginRcNote}\n`);
     printTable(rows);
     const hotOk = (['send', 'logs', 'liveness'] as const).every((op) => (viaSsh2[op] as Stats).median <= 10);
     console.log(`\ntargets: hot operations ≤ 10 ms median: ${hotOk ? 'met' : 'NOT met'}; spawn ≤ 500 ms median: ${spawnSsh2.median <= 500 ? 'met' : 'NOT met'}`);
