@@ -5,7 +5,7 @@
  * seen before connecting (missing key file, wrong passphrase, empty agent) are reported
  * here with the file or socket named. Secrets never appear in messages.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { AnyAuthMethod, AuthHandlerMiddleware, ParsedKey } from 'ssh2';
 import type { AuthConfig } from '../../config/schema.js';
 import { EnnioError } from '../../core/errors.js';
@@ -43,11 +43,11 @@ export function isEncryptedKey(text: string): boolean {
 
 export type KeyLoad = { ok: true; key: ParsedKey } | { ok: false; error: EnnioError; encrypted: boolean; missing: boolean };
 
-/** Read and parse a private key; failures say which file and what to do. */
+/** Read and parse a private key; failures say which file and what to do. Read synchronously, like known_hosts (a few KB). */
 export async function loadPrivateKey(path: string, passphrase?: string): Promise<KeyLoad> {
   let text: Buffer;
   try {
-    text = await readFile(path);
+    text = readFileSync(path);
   } catch (cause) {
     const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
     const why = missing ? 'does not exist' : `cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`;

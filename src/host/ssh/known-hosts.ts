@@ -6,6 +6,7 @@
  * wire blob, whose first field is the key type.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -127,13 +128,17 @@ export function formatKnownHostLine(name: string, blob: Buffer, options: { hashe
   return `${field} ${keyTypeOfBlob(blob)} ${blob.toString('base64')}`;
 }
 
-/** Read and parse files; a missing file has no entries. */
+/**
+ * Read and parse files; a missing file has no entries. Read synchronously: known_hosts
+ * files are small, and an async read waits for the event loop, which a command still
+ * loading its modules keeps busy for tens of ms while the connect waits (pre-dial.ts).
+ */
 export async function loadKnownHosts(paths: readonly string[]): Promise<KnownHostEntry[]> {
   const all: KnownHostEntry[] = [];
   for (const path of paths) {
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = readFileSync(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw err;
