@@ -96,6 +96,13 @@ function connectionsByPort(pid: number, ports: number[]): Map<number, number> {
   return counts;
 }
 
+/** CPU time (user + system) a process used so far, in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+  return (ticks * 1000) / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+}
+
 function rssMb(pid: number): { now: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
@@ -125,8 +132,10 @@ async function main(): Promise<void> {
 
     phase(`counting remote commands over ${COUNTED_SWEEPS} sweeps`);
     const start = await afterNextSweep(world, serverStatus(world).sweeps);
+    const cpuBefore = cpuMs(start.pid);
     let end = start;
     while (end.sweeps < start.sweeps + COUNTED_SWEEPS) end = await afterNextSweep(world, end.sweeps);
+    const cpuPerSweep = (cpuMs(start.pid) - cpuBefore) / (end.sweeps - start.sweeps);
     const sweeps = end.sweeps - start.sweeps;
     const perHost = end.hosts.map((h) => {
       const before = start.hosts.find((b) => b.host === h.host);
@@ -136,6 +145,8 @@ async function main(): Promise<void> {
     const conns = connectionsByPort(ready.pid, ports);
     const rss = rssMb(ready.pid);
 
+    // In-process runs are measured without an orchestrator sweeping the same hosts beside them.
+    cli(world, ['stop']);
     const noServerRuns = Math.min(RUNS, 7);
     phase(`status --json with --no-server, ${noServerRuns} runs`);
     const inProcess = timeRuns(noServerRuns, () => void cli(world, ['status', '--json'], { ENNIO_NO_SERVER: '1' }), 1);
@@ -151,6 +162,7 @@ async function main(): Promise<void> {
       [`remote commands per host per sweep (${sweeps} sweeps)`, [...new Set(perHost.map((h) => String(h.perSweep)))].join('/'), 'exactly 1', verdict(onePerSweep)],
       ['orchestrator RSS while watching (now / peak)', `${rss.now.toFixed(0)} MB / ${rss.peak.toFixed(0)} MB`, '≤ 150 MB', verdict(rss.peak <= 150)],
     ]);
+    console.log(`\norchestrator CPU per sweep (its own process, not the hosts'): ${ms(cpuPerSweep)}`);
     console.log('\nper host: connection (TCP connections, times connected), commands per sweep');
     for (const h of perHost) console.log(`  ${h.host}  tcp ${conns.get(Number(h.host.slice(h.host.lastIndexOf(':') + 1))) ?? '?'}  connects ${h.connects}  commands/sweep ${h.perSweep}`);
   } finally {
