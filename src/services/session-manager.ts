@@ -238,16 +238,16 @@ export class SessionManager {
     return sent ? Date.parse(sent.created_at) : undefined;
   }
 
-  /**
-   * Views from an earlier sweep with what the store holds now: activity from hooks seen
-   * since (the watcher), a status another request checked meanwhile (wait, info). What only
-   * the sweep knows (unreachable) stays.
-   */
   /** Changes whenever the store may hold something new (SessionRepo.changeStamp). */
   storeStamp(): string {
     return this.sessions.changeStamp();
   }
 
+  /**
+   * Views from an earlier sweep with what the store holds now: activity from hooks seen
+   * since (the watcher), a status another request checked meanwhile (wait, info). What only
+   * the sweep knows (unreachable) stays.
+   */
   latestRecords<T extends SessionRecord>(views: T[]): T[] {
     // One query for all of them: `status` of 1,000 sessions asked 1,000 single-row queries (~20 ms).
     const now = this.sessions.byId(views.map((v) => v.id));
