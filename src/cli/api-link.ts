@@ -5,11 +5,10 @@
  */
 import type { EnnioApi } from '../api/contract.js';
 import type { HttpApi } from '../api/http-client.js';
-import { silentSink, stderrSink, withProgressSink } from '../core/progress.js';
-import { BUILD } from '../core/version.js';
+import { silentSink, withProgressSink } from '../core/progress.js';
 import { trace } from '../core/trace.js';
 import type { GlobalOptions } from './context.js';
-import { homeAndSocket, startDetached, stopServer } from './server-link.js';
+import { startDetached, stopServer } from './server-link.js';
 
 export function noServerWanted(g: GlobalOptions): boolean {
   return g.noServer === true || process.env['ENNIO_NO_SERVER'] === '1';
@@ -65,15 +64,7 @@ async function autostartAllowed(g: GlobalOptions): Promise<boolean> {
 }
 
 async function httpApi(g: GlobalOptions): Promise<HttpApi> {
-  const { HttpApi } = await import('../api/http-client.js');
-  const { socket } = homeAndSocket();
-  return new HttpApi({
-    socket,
-    build: BUILD,
-    caller: { cwd: process.cwd(), env: { ...process.env }, ...(g.config ? { config: g.config } : {}) },
-    // --json output is for programs: no "waiting for…" lines, not even on stderr.
-    onProgress: g.json ? silentSink : stderrSink,
-  });
+  return (await import('./caller-api.js')).callerHttpApi(g);
 }
 
 /**

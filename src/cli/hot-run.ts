@@ -4,24 +4,17 @@
  * this build answers, nothing has happened yet: the caller runs the full program, which
  * starts or replaces the orchestrator (or runs in-process) as it always does.
  */
-import { HttpApi, ServerBuildMismatch, ServerUnavailable } from '../api/http-client.js';
-import { silentSink, stderrSink } from '../core/progress-sinks.js';
-import { BUILD } from '../core/version.js';
+import { ServerBuildMismatch, ServerUnavailable } from '../api/http-client.js';
+import { callerHttpApi } from './caller-api.js';
 import type { GlobalOptions } from './context.js';
 import { exitCodeFor, formatError } from './exit.js';
 import type { HotCommand } from './fast-path.js';
 import { infoBody, listBody, logsBody, sendBody } from './hot-actions.js';
-import { ennioHome, serverSocketPath } from '../core/home.js';
 
 /** False: not handled, run the full program instead. */
 export async function runHot(cmd: HotCommand): Promise<boolean> {
   const g: GlobalOptions = { json: cmd.json, ...(cmd.config !== undefined ? { config: cmd.config } : {}) };
-  const api = new HttpApi({
-    socket: serverSocketPath(ennioHome(process.env)),
-    build: BUILD,
-    caller: { cwd: process.cwd(), env: { ...process.env }, ...(g.config !== undefined ? { config: g.config } : {}) },
-    onProgress: g.json ? silentSink : stderrSink,
-  });
+  const api = callerHttpApi(g);
   try {
     if (cmd.kind === 'list') await listBody(api, g, cmd.project);
     else if (cmd.kind === 'info') await infoBody(api, g, cmd.id);
