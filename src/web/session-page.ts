@@ -126,6 +126,10 @@ function describe(e: EventJson): string {
       return `exited (${String(d['observed'] ?? '')})`;
     case 'error':
       return `error during ${String(d['during'] ?? '?')}: ${String(d['message'] ?? '')}`;
+    case 'activity': {
+      const label = (a: unknown): string => (a === 'waiting_input' ? 'waiting for you' : String(a));
+      return d['previous'] ? `${label(d['previous'])} → ${label(d['activity'])}` : label(d['activity']);
+    }
     case 'spawned':
       return `spawned on ${String(d['host'] ?? '')} (${String(d['backend'] ?? '')}), branch ${String(d['branch'] ?? '')}`;
     default:
