@@ -258,6 +258,23 @@ describe('the sweep engine', () => {
     expect(hanging.calls).toHaveLength(2);
   });
 
+  it('gives a host that answered late that long next time, so a slow but working probe is used', async () => {
+    const inFlight = new Map<string, { since: number }>();
+    const answerTimes = new Map<string, number>();
+    const slow = new TableHost('root@slow:22', 's1\t0\t1\t\t1700000000\tnode\n');
+    const plain = slow.exec.bind(slow);
+    const delays = [400, 100]; // the first sweep reads every screen; later ones are quicker
+    slow.exec = (argv) => new Promise((r) => setTimeout(() => r(plain(argv)), delays[slow.calls.length] ?? 0));
+    const targets = [{ id: '1', runtime: new TmuxRuntime(slow), handle: handle('s1') }];
+    const first = await sweep(targets, { inFlight, answerTimes, budgetMs: 20 });
+    expect(first.checks.get('1')).toMatchObject({ ok: false, error: { message: expect.stringMatching(/no answer from root@slow:22 yet/) } });
+    await waitFor(() => inFlight.size === 0);
+    expect(answerTimes.get('host:root@slow:22')).toBeGreaterThanOrEqual(400);
+    // Slower than the 20 ms budget, but the host earned a longer one: its answer is used.
+    const second = await sweep(targets, { inFlight, answerTimes, budgetMs: 20 });
+    expect(second.checks.get('1')).toMatchObject({ ok: true, status: { state: 'running' } });
+  });
+
   it('makes one batched call per node key, and checks runtimes without a sweeper one by one', async () => {
     const batches: string[][] = [];
     const sweeper: BatchSweeper = {

@@ -90,9 +90,20 @@ export interface SweepOptions {
    * sweeps): an endpoint with one is not asked again until it ends.
    */
   inFlight?: Map<string, { since: number }>;
+  /**
+   * How long each endpoint's last answer took, by endpoint key (kept by the caller across
+   * sweeps; failures are not answers). An endpoint that answered after the budget gets that long (×1.5, up to
+   * SLOW_BUDGET_CAP_MS) next time: otherwise a probe that is slow because of its work (the
+   * first sweep reads every screen: 1,000 sessions, or a loaded host) is given up on every
+   * time, its answer — and what the activity tracker learns from it — never used, and every
+   * sweep asks for all of it again.
+   */
+  answerTimes?: Map<string, number>;
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000;
+/** The most a slow but answering endpoint extends its budget to. */
+const SLOW_BUDGET_CAP_MS = 60_000;
 
 interface HostGroup {
   host: Host;
@@ -197,11 +208,19 @@ async function ask<T>(key: string, label: string, code: 'SSH_CONNECT' | 'NODE_UN
       return { kind: 'failed', error, ...(f ? { retryAt: f.retryAt } : {}) };
     },
   );
-  void outcome.finally(() => inFlight?.delete(key));
+  void outcome.then((asked) => {
+    inFlight?.delete(key);
+    // Only a real answer earns a longer wait: a failure after connection_timeout (a cut
+    // link) must not make the next sweeps wait that long for it.
+    if (asked.kind === 'answer') options.answerTimes?.set(key, Date.now() - since);
+    else options.answerTimes?.delete(key);
+  });
   if (options.budgetMs === undefined) return outcome;
+  const lastTook = options.answerTimes?.get(key) ?? 0;
+  const budgetMs = Math.max(options.budgetMs, Math.min(SLOW_BUDGET_CAP_MS, Math.ceil(lastTook * 1.5)));
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<Asked<T>>((resolve) => {
-    timer = setTimeout(() => resolve({ kind: 'skipped', error: noAnswerYet(label, code, since) }), options.budgetMs);
+    timer = setTimeout(() => resolve({ kind: 'skipped', error: noAnswerYet(label, code, since) }), budgetMs);
   });
   try {
     return await Promise.race([outcome, late]);

@@ -61,6 +61,8 @@ export class Lifecycle {
   private readonly unreachable = new Map<string, string>();
   /** Hosts and nodes still busy with an earlier sweep's probe (not asked again meanwhile). */
   private readonly inFlight = new Map<string, { since: number }>();
+  /** How long each host's or node's last sweep answer took (a slow one gets longer next time). */
+  private readonly answerTimes = new Map<string, number>();
   /** Probes other features add to every host's sweep command. */
   private readonly probeProviders: ProbeProvider[] = [];
   readonly gate: ReconnectGate;
@@ -146,7 +148,7 @@ export class Lifecycle {
     const extraProbes = [...this.probeProviders, ...plans.map((p) => p.activity.probesFor)];
     // ennio-node reads the same in its ListRuntimes call.
     const activityAsks = plans.map((p) => p.activity.askFor);
-    const report = await sweep([...targets.values()], { gate: this.gate, extraProbes, activityAsks, inFlight: this.inFlight, budgetMs });
+    const report = await sweep([...targets.values()], { gate: this.gate, extraProbes, activityAsks, inFlight: this.inFlight, answerTimes: this.answerTimes, budgetMs });
     let sessions = 0;
     for (const { ctx, plan, gen, activity } of plans) {
       try {
