@@ -11,6 +11,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { CLI } from '../test/helpers/cli.js';
 import { benchSessionEnv, keepLoginRc, ms, printTable, stats, type Stats } from './lib.js';
 
 process.env['ENNIO_TEST_SERVER'] = '1'; // the world's commands go through an orchestrator
@@ -55,9 +56,10 @@ async function main(): Promise<void> {
     const nodeId = spawnOf('rnode');
     for (const id of [tmuxId, nodeId]) await waitFor(() => w.run(['logs', id]).stdout.includes('demo-agent ready'), `${id} to be ready`, 60_000);
 
+    // The file itself, as a shell runs it (its shebang matters: see src/cli/caller-env.ts).
     const ok = (args: string[], env: NodeJS.ProcessEnv = {}) => (): void => {
-      const res = w.run(args, { env });
-      if (res.code !== 0) throw new Error(`ennio ${args.join(' ')} failed: ${res.stderr}`);
+      const res = spawnSync(CLI, args, { cwd: w.dir, env: { ...w.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+      if (res.status !== 0) throw new Error(`ennio ${args.join(' ')} failed: ${res.stderr}`);
     };
     const ssh = (remote: string) => (): void => {
       const res = spawnSync('ssh', [...sshBase, '--', remote], { encoding: 'utf8' });
@@ -88,7 +90,11 @@ async function main(): Promise<void> {
     const noServer = { ENNIO_NO_SERVER: '1' };
     row('tmux send (--no-server)', timeIt(Math.min(ITERATIONS, 15), (i) => ok(['send', tmuxId, `bench message ${i}`], noServer)()), cmSend);
     row('ennio --version', timeIt(ITERATIONS, ok(['--version'])));
-    row('node -e 0 (Node start-up alone)', timeIt(ITERATIONS, () => void spawnSync(process.execPath, ['-e', '0'])));
+    const bareEnv = { ...process.env };
+    delete bareEnv['NODE_EXTRA_CA_CERTS'];
+    row('node -e 0 (Node start-up alone)', timeIt(ITERATIONS, () => void spawnSync(process.execPath, ['-e', '0'], { env: bareEnv })));
+    // What Node's start-up costs with this shell's NODE_EXTRA_CA_CERTS (the ennio entry skips it).
+    if (process.env['NODE_EXTRA_CA_CERTS']) row('node -e 0 with NODE_EXTRA_CA_CERTS', timeIt(ITERATIONS, () => void spawnSync(process.execPath, ['-e', '0'])));
 
     const rss = Number(spawnSync('ps', ['-o', 'rss=', '-p', JSON.stringify(JSON.parse(w.run(['server', 'status', '--json']).stdout).pid)], { encoding: 'utf8' }).stdout.trim()) / 1024;
     console.log(`cold CLI commands, ${ITERATIONS} runs each, loopback sshd; "ControlMaster" = the same tmux command via ssh with a warm ControlMaster (checked with ssh -O check)`);

@@ -46,7 +46,8 @@ function cli(world: ManySessions, args: string[], extraEnv: NodeJS.ProcessEnv = 
   const env: NodeJS.ProcessEnv = { ...process.env, ENNIO_HOME: world.home, NO_COLOR: '1', ...extraEnv };
   delete env['ENNIO_CONFIG'];
   if (extraEnv['ENNIO_NO_SERVER'] === undefined) delete env['ENNIO_NO_SERVER'];
-  const res = spawnSync(process.execPath, [CLI, ...args], { cwd: world.work, env, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
+  // The file itself, as a shell runs it (its shebang matters: see src/cli/caller-env.ts).
+  const res = spawnSync(CLI, args, { cwd: world.work, env, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
   if (res.status !== 0) throw new Error(`ennio ${args.join(' ')} failed (${res.status}): ${res.stderr}`);
   return res.stdout;
 }

@@ -79,7 +79,10 @@ const results = await Promise.all([
     outfile: 'dist/cli.js',
     format: 'cjs',
     metafile: true,
-    banner: { js: '#!/usr/bin/env node' },
+    // Node parses all of NODE_EXTRA_CA_CERTS before our first line (~35 ms for a system
+    // bundle); no CLI command uses TLS, so Node starts with it empty and src/cli/caller-env.ts
+    // puts the caller's value back. GNU and BSD env both take -S with ${VAR}.
+    banner: { js: '#!/usr/bin/env -S ENNIO_CALLER_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} NODE_EXTRA_CA_CERTS= node' },
     plugins: [{
       name: 'program-stays-apart',
       setup(b) {

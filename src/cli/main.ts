@@ -5,6 +5,8 @@
  * (fast-path.ts, hot-run.ts: no commander, no chunks); everything else, and a hot command
  * that finds no orchestrator of this build, loads the program (program.ts, dist/program.mjs).
  */
+// First: the caller's environment must be whole before anything reads it.
+import './caller-env.js';
 import { VERSION } from '../core/version.js';
 import { recogniseHot } from './fast-path.js';
 import { runHot } from './hot-run.js';

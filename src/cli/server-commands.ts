@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { EnnioError } from '../core/errors.js';
 import type { GlobalOptions } from './context.js';
+import { extraCaSkipped } from './caller-env.js';
 import { printJson } from './output.js';
 import { homeAndSocket, socketAccepts, startDetached, stopServer } from './server-link.js';
 import { request } from 'node:http';
@@ -19,7 +20,24 @@ function getJson(socket: string, path: string): Promise<unknown> {
   });
 }
 
+/**
+ * The orchestrator makes TLS calls (webhooks), so it needs the caller's NODE_EXTRA_CA_CERTS,
+ * which the `ennio` entry skipped at start-up (caller-env.ts): run it as a child that loads
+ * them. The terminal's Ctrl-C reaches the child itself (same process group).
+ */
+async function rerunWithCertificates(): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: process.env });
+  const forward = (signal: NodeJS.Signals) => (): void => void child.kill(signal);
+  process.on('SIGINT', () => {});
+  process.on('SIGHUP', () => {});
+  process.on('SIGTERM', forward('SIGTERM'));
+  const code = await new Promise<number>((resolve) => child.once('exit', (c, sig) => resolve(c ?? (sig === 'SIGINT' ? 130 : 1))));
+  process.exit(code);
+}
+
 async function runForeground(g: GlobalOptions): Promise<void> {
+  if (extraCaSkipped()) return rerunWithCertificates();
   const [{ runServer }, { jsonLogger }, { ennioHome }, { readFileSync }, { scrubSecrets }, { discoverConfig }] = await Promise.all([
     import('../server/server.js'), import('../server/log.js'), import('../core/home.js'), import('node:fs'),
     import('../config/secret-env.js'), import('../config/discover.js'),
