@@ -10,12 +10,13 @@
  * keepLoginRc in lib.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { CLI } from '../test/helpers/cli.js';
+import { join, resolve } from 'node:path';
 import { benchSessionEnv, keepLoginRc, ms, printTable, stats, type Stats } from './lib.js';
 
 process.env['ENNIO_TEST_SERVER'] = '1'; // the world's commands go through an orchestrator
 const ITERATIONS = Number(process.argv[2] ?? 30);
+// Not imported from test/helpers/cli.js: that reads ENNIO_TEST_SERVER when loaded (dynamically, below).
+const CLI = resolve(import.meta.dirname, '../dist/cli.js');
 
 function timeIt(n: number, op: (i: number) => void, warmup = 3): Stats {
   for (let i = 0; i < warmup; i++) op(i);

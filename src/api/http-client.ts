@@ -120,7 +120,6 @@ export class HttpApi implements EnnioApi {
         res.resume();
         return reject(new ServerBuildMismatch('orchestrator of another build'));
       }
-      let buffer = '';
       let outcome: { result: unknown } | { error: WireError } | undefined;
       const line = (text: string): void => {
         if (!text) return;
@@ -130,17 +129,25 @@ export class HttpApi implements EnnioApi {
         else if ('notice' in msg) onNotice?.(msg.notice);
         else outcome = msg;
       };
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          line(buffer.slice(0, nl));
-          buffer = buffer.slice(nl + 1);
+      // Lines are cut on the newline byte (never part of a multi-byte UTF-8 character) and
+      // only the new chunk is searched: status of 1,000 sessions is one 0.6 MB line, which
+      // re-scanning a growing string for every chunk made ~20 ms of the command.
+      let pending: Buffer[] = [];
+      const lineOf = (last: Buffer): string => {
+        const text = (pending.length === 0 ? last : Buffer.concat([...pending, last])).toString('utf8');
+        pending = [];
+        return text;
+      };
+      res.on('data', (chunk: Buffer) => {
+        let start = 0;
+        for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+          line(lineOf(chunk.subarray(start, nl)));
+          start = nl + 1;
         }
+        if (start < chunk.length) pending.push(chunk.subarray(start));
       });
       res.on('end', () => {
-        line(buffer);
+        line(lineOf(Buffer.alloc(0)));
         if (outcome && 'error' in outcome) reject(toError(outcome.error));
         else if (outcome) resolve(outcome.result as T);
         else if (onText) resolve(undefined as T);

@@ -1,0 +1,56 @@
+/**
+ * The CLI's reading of an orchestrator answer (NDJSON lines over the Unix socket), against a
+ * real HTTP server that sends it in awkward pieces: lines cut mid-line and mid-character, a
+ * large single-line result, progress lines before it, an error answer.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpApi } from '../src/api/http-client.js';
+
+let dir: string;
+let server: Server;
+let respond: (res: ServerResponse) => Promise<void>;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ennio-answer-'));
+  server = createServer((_req, res) => void respond(res));
+  await new Promise<void>((resolve) => server.listen(join(dir, 's.sock'), resolve));
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes `bytes` in pieces of `size`, each flushed on its own. */
+async function inPieces(res: ServerResponse, bytes: Buffer, size: number): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  for (let i = 0; i < bytes.length; i += size) {
+    await new Promise<void>((resolve) => res.write(bytes.subarray(i, i + size), () => resolve()));
+  }
+  res.end();
+}
+
+const api = (progress: string[] = []): HttpApi =>
+  new HttpApi({ socket: join(dir, 's.sock'), build: 'test', caller: { cwd: dir, env: {} }, onProgress: (t) => progress.push(t) });
+
+describe('reading an answer', () => {
+  it('puts lines cut anywhere (even inside a character) back together, progress first', async () => {
+    const sessions = Array.from({ length: 3000 }, (_, i) => ({ id: `s-${i}`, note: `déjà vu ✓ 🚀 ${i}` }));
+    const body = Buffer.from(`${JSON.stringify({ progress: 'waiting for höst…' })}\n${JSON.stringify({ result: { sessions } })}\n`, 'utf8');
+    for (const size of [3, 7, 4096]) {
+      respond = (res) => inPieces(res, body, size);
+      const progress: string[] = [];
+      const answer = await api(progress).list();
+      expect(progress).toEqual(['waiting for höst…']);
+      expect(answer.sessions).toEqual(sessions);
+    }
+  });
+
+  it('takes a last line without a newline, and turns an error line into the error', async () => {
+    respond = (res) => inPieces(res, Buffer.from(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no session “x”', hint: 'ennio status' } })), 5);
+    await expect(api().info('x')).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'no session “x”', hint: 'ennio status' });
+  });
+});
