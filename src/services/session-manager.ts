@@ -12,19 +12,20 @@ import { exists, joinPath } from '../ops/fs.js';
 import { assertBranchName } from '../ops/branch-name.js';
 import { branchExists } from '../ops/git-workspace.js';
 import { normalizeMessage } from '../ops/message.js';
-import { sweep, type SessionCheck, type SweepReport, type SweepTarget } from '../lifecycle/sweep.js';
+import type { SessionCheck, SweepReport } from '../lifecycle/sweep.js';
+import { handleOf, StatusSweep, type SessionView, type SweepPlan } from '../lifecycle/sweep-status.js';
+// Defined with the sweep that yields them; SessionManager's callers keep importing them from here.
+export type { SessionView, SweepPlan } from '../lifecycle/sweep-status.js';
+import { ActivitySweep } from '../lifecycle/sweep-activity.js';
 import type { EventRepo } from '../store/events.js';
 import type { SessionRecord, SessionRepo, SessionStatus } from '../store/sessions.js';
 import type { Backend, RuntimeHandle, TerminalSize, TerminalStream } from '../strategies/types.js';
 import type { Backends } from './backends.js';
 import { Interrupt } from './interrupt.js';
-import { unreachableFrom, type Unreachable } from './unreachable.js';
 import { agentNameFor, assertAgentInstalled, launchAgent, prepareWorkspace, repoPathFor, rollback, type Undo } from './launch.js';
 import { activityPaths } from '../activity/install.js';
-import type { ActivitySeen } from '../activity/probe.js';
 import { promptedStart } from '../activity/memory.js';
 import { ActivityTracker, type ActivityRound, type TransitionListener } from '../activity/tracker.js';
-import type { ExecResult } from '../host/host.js';
 
 /** Statuses from which `session restore` relaunches the agent. */
 const RESTORABLE_STATUSES: readonly SessionStatus[] = ['exited', 'killed', 'failed'];
@@ -37,11 +38,6 @@ function spawnerGone(record: SessionRecord): boolean {
   const spawner = (record.info ? (JSON.parse(record.info) as { spawner?: { pid: number; start: string } }) : {}).spawner;
   if (!spawner) return Date.now() - Date.parse(record.created_at) > 24 * 3_600_000;
   return !sameProcessAlive(spawner.pid, spawner.start);
-}
-
-/** The runtime handle a record keeps (callers check that it has one). */
-function handleOf(record: SessionRecord): RuntimeHandle {
-  return JSON.parse(record.runtime_handle ?? 'null') as RuntimeHandle;
 }
 
 /** An error whose rollback left something behind says so, instead of implying all is clean. */
@@ -60,26 +56,10 @@ export interface SpawnOptions {
   agent?: string;
 }
 
-/** Set when the host could not be reached (the stored status is shown unchanged), with why. */
-export interface SessionView extends SessionRecord, Partial<Unreachable> {}
-
-/** What a sweep of one config's sessions needs: the records, and how to check the running ones. */
-export interface SweepPlan {
-  records: SessionRecord[];
-  targets: SweepTarget[];
-  /** Sessions that cannot even be planned (their backend failed: bad ssh config…), with why. */
-  failed: Map<string, unknown>;
-}
-
-/** "(next try in 8 s)": shown while the orchestrator leaves a down host alone. */
-function withRetry(view: Unreachable, retryAt: number | undefined): Unreachable {
-  if (retryAt === undefined) return view;
-  const secs = Math.max(1, Math.ceil((retryAt - Date.now()) / 1000));
-  return { ...view, unreachable: `${view.unreachable} (next try in ${secs} s)` };
-}
-
 export class SessionManager {
   private readonly tracker: ActivityTracker;
+  private readonly statusSweep: StatusSweep;
+  private readonly activitySweep: ActivitySweep;
 
   constructor(
     private readonly config: EnnioConfig,
@@ -91,6 +71,9 @@ export class SessionManager {
     onActivity?: TransitionListener,
   ) {
     this.tracker = new ActivityTracker(sessions, events, config.activity, onActivity);
+    const backendOf = (record: SessionRecord): Promise<Backend> => this.backendOf(record);
+    this.statusSweep = new StatusSweep({ sessions, events, get: (id) => this.get(id), backendOf });
+    this.activitySweep = new ActivitySweep(this.tracker, this.statusSweep, backendOf);
   }
 
   project(name: string): ProjectConfig {
@@ -190,46 +173,22 @@ export class SessionManager {
 
   /** Sessions with their status checked against the runtime (running → exited when the agent is gone). */
   async list(projectName?: string): Promise<SessionView[]> {
-    return this.sweepWithActivity(await this.planSweep(projectName));
+    return this.activitySweep.run(await this.planSweep(projectName));
   }
 
   /** Named sessions checked now (liveness and activity), in the order asked. */
   async check(ids: string[]): Promise<SessionView[]> {
-    return this.sweepWithActivity(await this.planFor(ids.map((id) => this.get(id))));
+    return this.activitySweep.run(await this.statusSweep.plan(ids.map((id) => this.get(id))));
   }
 
-  /** A sweep with the activity probes riding along in each host's one command. */
-  private async sweepWithActivity(plan: SweepPlan): Promise<SessionView[]> {
-    const activity = await this.planActivity(plan);
-    const report = await sweep(plan.targets, { extraProbes: [activity.probesFor], activityAsks: [activity.askFor] });
-    return this.finishActivity(activity, this.applySweep(plan, report.checks), report);
-  }
-
-  /**
-   * What the agents of a sweep's sessions do (src/activity): the probes to add to each
-   * host's sweep command. Running sessions are probed; exited ones only recorded as such.
-   */
-  async planActivity(plan: SweepPlan): Promise<ActivityRound> {
-    const wanted = plan.records.filter((r) => !plan.failed.has(r.id) && (r.status === 'running' || (r.status === 'exited' && r.activity !== 'exited')));
-    return this.tracker.plan(await Promise.all(wanted.map(async (record) => ({ record, backend: await this.backendOf(record) }))));
+  /** The activity probes and asks to add to a sweep (src/lifecycle/sweep-activity.ts). */
+  planActivity(plan: SweepPlan): Promise<ActivityRound> {
+    return this.activitySweep.plan(plan);
   }
 
   /** After the sweep: the views with what their agents do (unreachable hosts keep the last known). */
-  async finishActivity(activity: ActivityRound, views: SessionView[], report: Pick<SweepReport, 'hosts'>): Promise<SessionView[]> {
-    const alive = new Map<string, boolean>();
-    for (const v of views) {
-      if (v.unreachable) continue;
-      if (v.status === 'running') alive.set(v.id, true);
-      else if (v.status === 'exited' && v.activity !== 'exited') alive.set(v.id, false);
-    }
-    const results = new Map<string, ExecResult>();
-    const seen = new Map<string, ActivitySeen>();
-    for (const h of report.hosts) {
-      for (const [key, r] of h.probes ?? []) results.set(key, r);
-      for (const [id, a] of h.activity ?? []) seen.set(id, a);
-    }
-    const fields = await activity.finish(alive, results, seen);
-    return views.map((v) => ({ ...v, ...fields.get(v.id) }));
+  finishActivity(activity: ActivityRound, views: SessionView[], report: Pick<SweepReport, 'hosts'>): Promise<SessionView[]> {
+    return this.activitySweep.finish(activity, views, report);
   }
 
   /** When ennio last typed a message into the session (ms), if ever. */
@@ -282,55 +241,12 @@ export class SessionManager {
     // The store is shared by every config; a config shows the sessions of its own projects.
     const ours = new Set(this.config.projects.map((p) => p.name));
     const records = this.sessions.list(projectName ? { project: projectName } : {}).filter((r) => ours.has(r.project));
-    return this.planFor(records);
+    return this.statusSweep.plan(records);
   }
 
-  private async planFor(records: SessionRecord[]): Promise<SweepPlan> {
-    const targets: SweepTarget[] = [];
-    const failed = new Map<string, unknown>();
-    await Promise.all(
-      records.map(async (r) => {
-        if (r.status !== 'running' || !r.runtime_handle) return;
-        try {
-          targets.push({ id: r.id, runtime: (await this.backendOf(r)).runtime, handle: handleOf(r) });
-        } catch (err) {
-          failed.set(r.id, err);
-        }
-      }),
-    );
-    return { records, targets, failed };
-  }
-
-  /**
-   * What the sweep saw, applied: a running session whose agent is gone becomes exited
-   * (with an event); one that could not be checked is shown as unreachable and left as
-   * it is. A record changed since the plan (killed, restored meanwhile) is not touched.
-   */
+  /** What the sweep saw, applied to the store (src/lifecycle/sweep-status.ts): running → exited, or unreachable. */
   applySweep(plan: SweepPlan, checks: ReadonlyMap<string, SessionCheck>): SessionView[] {
-    return plan.records.map((record): SessionView => {
-      if (record.status !== 'running' || !record.runtime_handle) return record;
-      const failure = plan.failed.get(record.id);
-      // A dead connection is not a dead session: report it, change nothing.
-      if (failure !== undefined) return { ...record, ...unreachableFrom(failure) };
-      const check = checks.get(record.id);
-      if (!check) return record;
-      if (!check.ok) return { ...record, ...withRetry(unreachableFrom(check.error), check.retryAt) };
-      const { state, exitCode } = check.status;
-      if (state === 'running') return record;
-      // Restored meanwhile (another runtime), or killed: what the sweep saw is not about it any more.
-      const current = this.sessions.get(record.id);
-      if (!current || current.runtime_handle !== record.runtime_handle) return current ?? record;
-      const exit = exitCode !== undefined ? { exit_code: exitCode } : {};
-      if (this.sessions.transition(record.id, 'running', { status: 'exited', ...exit })) {
-        this.events.append(record.id, 'exited', { observed: state === 'missing' ? 'runtime gone' : 'agent process exited', ...exit });
-      }
-      return this.get(record.id);
-    });
-  }
-
-  private async refresh(record: SessionRecord): Promise<SessionView> {
-    const plan = await this.planFor([record]);
-    return this.applySweep(plan, (await sweep(plan.targets)).checks)[0] ?? record;
+    return this.statusSweep.apply(plan, checks);
   }
 
   async info(id: string): Promise<SessionView & { runtime_info: Record<string, string> }> {
@@ -350,7 +266,7 @@ export class SessionManager {
   }
 
   private async running(id: string): Promise<{ record: SessionRecord; backend: Backend; handle: RuntimeHandle }> {
-    const record = await this.refresh(this.get(id));
+    const record = await this.statusSweep.refresh(this.get(id));
     if (record.status !== 'running' || !record.runtime_handle) throw this.notRunning(record);
     return { record, backend: await this.backendOf(record), handle: handleOf(record) };
   }
@@ -375,7 +291,7 @@ export class SessionManager {
       await runtime.send(handleOf(record), message);
     } catch (err) {
       if (!isEnnioError(err, 'SESSION_STATE')) throw err;
-      const now = await this.refresh(this.get(id));
+      const now = await this.statusSweep.refresh(this.get(id));
       throw now.status === 'running' ? err : this.notRunning(now);
     }
     trace('send: sent');
@@ -400,7 +316,7 @@ export class SessionManager {
 
   /** The session's terminal, streamed; an exited agent's last screen is still there (remain-on-exit). */
   async openTerminal(id: string, size: TerminalSize): Promise<TerminalStream> {
-    const record = await this.refresh(this.get(id));
+    const record = await this.statusSweep.refresh(this.get(id));
     if ((record.status !== 'running' && record.status !== 'exited') || !record.runtime_handle) {
       throw new EnnioError('SESSION_STATE', `session ${id} is ${record.status}: it has no terminal`, {
         hint: RESTORABLE_STATUSES.includes(record.status) ? `restore it with: ennio session restore ${id}` : undefined,
@@ -429,7 +345,7 @@ export class SessionManager {
 
   /** Relaunch the agent in the kept workspace, or in a new one on the session's branch. */
   async restore(id: string): Promise<SessionRecord> {
-    const record = await this.refresh(this.get(id));
+    const record = await this.statusSweep.refresh(this.get(id));
     if (!RESTORABLE_STATUSES.includes(record.status)) {
       throw new EnnioError('SESSION_STATE', `session ${id} is ${record.status}; only exited, killed or failed sessions can be restored`);
     }
