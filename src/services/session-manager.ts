@@ -22,7 +22,7 @@ import type { SessionRecord, SessionRepo, SessionStatus } from '../store/session
 import type { Backend, RuntimeHandle, TerminalSize, TerminalStream } from '../strategies/types.js';
 import type { Backends } from './backends.js';
 import { Interrupt } from './interrupt.js';
-import { agentNameFor, assertAgentInstalled, launchAgent, prepareWorkspace, repoPathFor, rollback, type Undo } from './launch.js';
+import { agentNameFor, assertAgentInstalled, createAndLaunch, launchAgent, repoPathFor, rollback, withCleanupProblems, type Undo } from './launch.js';
 import { activityPaths } from '../activity/install.js';
 import { promptedStart } from '../activity/memory.js';
 import { ActivityTracker, type ActivityRound, type TransitionListener } from '../activity/tracker.js';
@@ -38,15 +38,6 @@ function spawnerGone(record: SessionRecord): boolean {
   const spawner = (record.info ? (JSON.parse(record.info) as { spawner?: { pid: number; start: string } }) : {}).spawner;
   if (!spawner) return Date.now() - Date.parse(record.created_at) > 24 * 3_600_000;
   return !sameProcessAlive(spawner.pid, spawner.start);
-}
-
-/** An error whose rollback left something behind says so, instead of implying all is clean. */
-function withCleanupProblems(err: unknown, problems: string[]): unknown {
-  if (problems.length === 0 || !(err instanceof EnnioError)) return err;
-  return new EnnioError(err.code, `${err.message}\nundoing it failed too, remove by hand: ${problems.join('; ')}`, {
-    cause: err,
-    ...(err.hint ? { hint: err.hint } : {}),
-  });
 }
 
 export interface SpawnOptions {
@@ -132,7 +123,7 @@ export class SessionManager {
     const undos: Undo[] = [];
     const interrupt = new Interrupt();
     try {
-      const handle = await this.createAndLaunch(backend, project, { id, agent, branch, repoPath, workspacePath, workspaceType, reuseBranch: false, issue: options.issue, prompt: options.prompt }, undos, interrupt);
+      const handle = await createAndLaunch(backend, project, { id, agent, branch, repoPath, workspacePath, workspaceType, reuseBranch: false, issue: options.issue, prompt: options.prompt }, undos, interrupt);
       interrupt.check();
       this.sessions.update(id, { status: 'running', runtime_handle: JSON.stringify(handle), info: null });
       this.events.append(id, 'spawned', { project: project.name, agent, branch, host: host.label, backend: backend.kind });
@@ -146,29 +137,6 @@ export class SessionManager {
     } finally {
       interrupt.dispose();
     }
-  }
-
-  private async createAndLaunch(
-    backend: Backend,
-    project: ProjectConfig,
-    s: { id: string; agent: string; branch: string; repoPath: string; workspacePath: string; workspaceType: 'worktree' | 'clone'; reuseBranch: boolean; issue?: string | undefined; prompt?: string | undefined; resume?: string | undefined },
-    undos: Undo[],
-    interrupt?: Interrupt,
-  ): Promise<RuntimeHandle> {
-    const created = await backend.workspaces.create({
-      type: s.workspaceType, repoPath: s.repoPath, workspacePath: s.workspacePath, branch: s.branch,
-      defaultBranch: project.default_branch, reuseBranch: s.reuseBranch, ...(project.repo ? { repoUrl: project.repo } : {}),
-    });
-    if (created.createdBranch) undos.push(() => backend.workspaces.deleteBranch(s.repoPath, s.branch));
-    undos.push(() => backend.workspaces.remove({ type: s.workspaceType, repoPath: s.repoPath, workspacePath: created.path }));
-    const env: Record<string, string> = {
-      ENNIO_SESSION_ID: s.id, ENNIO_PROJECT: project.name, ENNIO_WORKSPACE: created.path, ENNIO_BRANCH: s.branch,
-      ...(s.issue ? { ENNIO_ISSUE: s.issue } : {}),
-    };
-    interrupt?.check();
-    await prepareWorkspace(backend.host, project, s.repoPath, created.path, env);
-    interrupt?.check();
-    return launchAgent(backend, { sessionId: s.id, project, agent: s.agent, workspace: created.path, env, ...(s.prompt ? { prompt: s.prompt } : {}), ...(s.resume ? { resume: s.resume } : {}) }, undos);
   }
 
   /** Sessions with their status checked against the runtime (running → exited when the agent is gone). */
@@ -364,7 +332,7 @@ export class SessionManager {
       if (await exists(backend.host, record.workspace_path)) {
         handle = await launchAgent(backend, { sessionId: id, project, agent: record.agent, workspace: record.workspace_path, env, ...(resume ? { resume } : {}) }, undos);
       } else {
-        handle = await this.createAndLaunch(backend, project, {
+        handle = await createAndLaunch(backend, project, {
           id, agent: record.agent, branch: record.branch, repoPath: record.repo_path, workspacePath: record.workspace_path,
           workspaceType: record.workspace_type, reuseBranch: true, resume,
         }, undos, interrupt);
