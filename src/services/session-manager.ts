@@ -7,10 +7,9 @@ import { trace } from '../core/trace.js';
 import type { EnnioConfig, ProjectConfig } from '../config/schema.js';
 import { EnnioError, isEnnioError } from '../core/errors.js';
 import { defaultPrefix, newSessionId } from '../core/ids.js';
-import { sameProcessAlive, startTicks } from '../core/proc.js';
+import { startTicks } from '../core/proc.js';
 import { exists, joinPath } from '../ops/fs.js';
 import { assertBranchName } from '../ops/branch-name.js';
-import { branchExists } from '../ops/git-workspace.js';
 import { normalizeMessage } from '../ops/message.js';
 import type { SessionCheck, SweepReport } from '../lifecycle/sweep.js';
 import { handleOf, StatusSweep, type SessionView, type SweepPlan } from '../lifecycle/sweep-status.js';
@@ -22,6 +21,7 @@ import type { SessionRecord, SessionRepo, SessionStatus } from '../store/session
 import type { Backend, RuntimeHandle, TerminalSize, TerminalStream } from '../strategies/types.js';
 import type { Backends } from './backends.js';
 import { Interrupt } from './interrupt.js';
+import { dropStaleSpawn, spawnerGone } from './stale-spawn.js';
 import { agentNameFor, assertAgentInstalled, createAndLaunch, launchAgent, repoPathFor, rollback, withCleanupProblems, type Undo } from './launch.js';
 import { activityPaths } from '../activity/install.js';
 import { promptedStart } from '../activity/memory.js';
@@ -29,16 +29,6 @@ import { ActivityTracker, type ActivityRound, type TransitionListener } from '..
 
 /** Statuses from which `session restore` relaunches the agent. */
 const RESTORABLE_STATUSES: readonly SessionStatus[] = ['exited', 'killed', 'failed'];
-
-/**
- * Whether the process that is spawning this record has died without rolling back. Records
- * written before the spawner was recorded count as dead after a day.
- */
-function spawnerGone(record: SessionRecord): boolean {
-  const spawner = (record.info ? (JSON.parse(record.info) as { spawner?: { pid: number; start: string } }) : {}).spawner;
-  if (!spawner) return Date.now() - Date.parse(record.created_at) > 24 * 3_600_000;
-  return !sameProcessAlive(spawner.pid, spawner.start);
-}
 
 export interface SpawnOptions {
   prompt?: string;
@@ -356,7 +346,7 @@ export class SessionManager {
     const killed: string[] = [];
     for (const s of await this.list()) {
       if (s.status === 'exited' || s.status === 'failed') killed.push((await this.kill(s.id)).id);
-      else if (s.status === 'spawning' && spawnerGone(s)) killed.push(await this.dropStaleSpawn(s));
+      else if (s.status === 'spawning' && spawnerGone(s)) killed.push(await dropStaleSpawn(s, await this.backendOf(s), this.sessions, this.events));
     }
     const purged: string[] = [];
     if (purge) {
@@ -367,28 +357,6 @@ export class SessionManager {
       }
     }
     return { killed, purged };
-  }
-
-  /**
-   * A spawn whose process died before it could roll back (killed -9, machine lost): stop
-   * whatever agent it started, free its slot, remove its workspace and its ennio-named
-   * branch, forget the record. Its runtime handle was recorded only if the spawn got that
-   * far, so the runtime derives it from the session id (the agent may be running already
-   * although its spawn never returned).
-   */
-  private async dropStaleSpawn(s: SessionRecord): Promise<string> {
-    const backend = await this.backendOf(s);
-    const handle = s.runtime_handle ? handleOf(s) : await backend.runtime.handleFor(s.id);
-    if (handle) await backend.runtime.destroy(handle);
-    if (await exists(backend.host, s.workspace_path)) {
-      await backend.workspaces.remove({ type: s.workspace_type, repoPath: s.repo_path, workspacePath: s.workspace_path });
-    }
-    if (s.branch === `ennio/${s.id}` && s.workspace_type === 'worktree' && (await branchExists(backend.host, s.repo_path, s.branch))) {
-      await backend.workspaces.deleteBranch(s.repo_path, s.branch);
-    }
-    this.sessions.delete(s.id);
-    this.events.append(s.id, 'error', { during: 'cleanup', message: 'removed a spawn that never finished' });
-    return s.id;
   }
 
   recentEvents(id: string, limit = 20): ReturnType<EventRepo['list']> {
