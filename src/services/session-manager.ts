@@ -1,11 +1,13 @@
 /**
  * Session lifecycle: spawn, query, drive, kill, restore, cleanup. Where a session runs
  * is the Backend's business (src/services/backends.ts); this file only sequences steps,
- * records them, and keeps the store true to what it checked.
+ * records them, and keeps the store true to what it checked. The steps with a job of their
+ * own live beside it: what a sweep means for status and activity (src/lifecycle/sweep-status.ts,
+ * sweep-activity.ts), talking to an agent (session-io.ts), creating a workspace and launching
+ * an agent (launch.ts), removing a spawn whose process died (stale-spawn.ts).
  */
-import { trace } from '../core/trace.js';
 import type { EnnioConfig, ProjectConfig } from '../config/schema.js';
-import { EnnioError, isEnnioError } from '../core/errors.js';
+import { EnnioError } from '../core/errors.js';
 import { defaultPrefix, newSessionId } from '../core/ids.js';
 import { startTicks } from '../core/proc.js';
 import { exists, joinPath } from '../ops/fs.js';
@@ -17,18 +19,16 @@ import { handleOf, StatusSweep, type SessionView, type SweepPlan } from '../life
 export type { SessionView, SweepPlan } from '../lifecycle/sweep-status.js';
 import { ActivitySweep } from '../lifecycle/sweep-activity.js';
 import type { EventRepo } from '../store/events.js';
-import type { SessionRecord, SessionRepo, SessionStatus } from '../store/sessions.js';
+import { RESTORABLE_STATUSES, type SessionRecord, type SessionRepo } from '../store/sessions.js';
 import type { Backend, RuntimeHandle, TerminalSize, TerminalStream } from '../strategies/types.js';
 import type { Backends } from './backends.js';
 import { Interrupt } from './interrupt.js';
+import { SessionIo } from './session-io.js';
 import { dropStaleSpawn, spawnerGone } from './stale-spawn.js';
 import { agentNameFor, assertAgentInstalled, createAndLaunch, launchAgent, repoPathFor, rollback, withCleanupProblems, type Undo } from './launch.js';
 import { activityPaths } from '../activity/install.js';
 import { promptedStart } from '../activity/memory.js';
 import { ActivityTracker, type ActivityRound, type TransitionListener } from '../activity/tracker.js';
-
-/** Statuses from which `session restore` relaunches the agent. */
-const RESTORABLE_STATUSES: readonly SessionStatus[] = ['exited', 'killed', 'failed'];
 
 export interface SpawnOptions {
   prompt?: string;
@@ -41,6 +41,7 @@ export class SessionManager {
   private readonly tracker: ActivityTracker;
   private readonly statusSweep: StatusSweep;
   private readonly activitySweep: ActivitySweep;
+  private readonly io: SessionIo;
 
   constructor(
     private readonly config: EnnioConfig,
@@ -55,6 +56,7 @@ export class SessionManager {
     const backendOf = (record: SessionRecord): Promise<Backend> => this.backendOf(record);
     this.statusSweep = new StatusSweep({ sessions, events, get: (id) => this.get(id), backendOf });
     this.activitySweep = new ActivitySweep(this.tracker, this.statusSweep, backendOf);
+    this.io = new SessionIo({ events, get: (id) => this.get(id), backendOf, refresh: (record) => this.statusSweep.refresh(record) });
   }
 
   project(name: string): ProjectConfig {
@@ -217,74 +219,26 @@ export class SessionManager {
     return { ...view, runtime_info: runtimeInfo };
   }
 
-  private notRunning(record: SessionRecord): EnnioError {
-    return new EnnioError('SESSION_STATE', `session ${record.id} is ${record.status}, not running`, {
-      hint: RESTORABLE_STATUSES.includes(record.status) ? `restore it with: ennio session restore ${record.id}` : undefined,
-    });
-  }
-
-  private async running(id: string): Promise<{ record: SessionRecord; backend: Backend; handle: RuntimeHandle }> {
-    const record = await this.statusSweep.refresh(this.get(id));
-    if (record.status !== 'running' || !record.runtime_handle) throw this.notRunning(record);
-    return { record, backend: await this.backendOf(record), handle: handleOf(record) };
-  }
-
   /**
    * Type the message in and submit it; resolves with the bytes sent (after CRLF → LF).
-   * No sweep first: every runtime that takes messages checks liveness itself and refuses
-   * a dead session with SESSION_STATE before typing anything (Runtime.send), so a live
-   * session costs one check, not two. Only a refusal is followed by a sweep of the
-   * session, which records running → exited and gives the usual "is exited" error.
+   * A dead session is refused with SESSION_STATE (src/services/session-io.ts).
    */
-  async send(id: string, raw: string): Promise<number> {
-    if (raw.length === 0) throw new EnnioError('INVALID_ARGUMENT', 'the message is empty', { hint: 'pass text, --file F, or pipe it on stdin' });
-    const message = normalizeMessage(raw); // refused here, before the session or its host is looked at
-    const record = this.get(id);
-    const runtime = (await this.backendOf(record)).runtime;
-    if (runtime.acceptsMessages === false && record.runtime_handle) {
-      await runtime.send(handleOf(record), message); // refuses with its reason
-    }
-    if (record.status !== 'running' || !record.runtime_handle) throw this.notRunning(record);
-    try {
-      await runtime.send(handleOf(record), message);
-    } catch (err) {
-      if (!isEnnioError(err, 'SESSION_STATE')) throw err;
-      const now = await this.statusSweep.refresh(this.get(id));
-      throw now.status === 'running' ? err : this.notRunning(now);
-    }
-    trace('send: sent');
-    const bytes = Buffer.byteLength(message);
-    this.events.append(id, 'message_sent', { bytes, preview: message.slice(0, 120) });
-    return bytes;
+  send(id: string, raw: string): Promise<number> {
+    return this.io.send(id, raw);
   }
 
   /** Output of a session; a killed session has none (its runtime is gone). */
-  async logs(id: string, lines: number): Promise<string> {
-    const record = this.get(id);
-    if (!record.runtime_handle || record.status === 'killed') {
-      throw new EnnioError('SESSION_STATE', `session ${id} is ${record.status}; its output went with its runtime`);
-    }
-    return (await this.backendOf(record)).runtime.output(handleOf(record), lines);
+  logs(id: string, lines: number): Promise<string> {
+    return this.io.logs(id, lines);
   }
 
-  async attachArgv(id: string): Promise<string[]> {
-    const { backend, handle } = await this.running(id);
-    return backend.runtime.attachArgv(handle);
+  attachArgv(id: string): Promise<string[]> {
+    return this.io.attachArgv(id);
   }
 
   /** The session's terminal, streamed; an exited agent's last screen is still there (remain-on-exit). */
-  async openTerminal(id: string, size: TerminalSize): Promise<TerminalStream> {
-    const record = await this.statusSweep.refresh(this.get(id));
-    if ((record.status !== 'running' && record.status !== 'exited') || !record.runtime_handle) {
-      throw new EnnioError('SESSION_STATE', `session ${id} is ${record.status}: it has no terminal`, {
-        hint: RESTORABLE_STATUSES.includes(record.status) ? `restore it with: ennio session restore ${id}` : undefined,
-      });
-    }
-    const runtime = (await this.backendOf(record)).runtime;
-    if (!runtime.openTerminal) {
-      throw new EnnioError('NOT_SUPPORTED', `session ${id} runs without a terminal (runtime ${runtime.name})`, { hint: `read its output with: ennio logs ${id}` });
-    }
-    return runtime.openTerminal(handleOf(record), size);
+  openTerminal(id: string, size: TerminalSize): Promise<TerminalStream> {
+    return this.io.openTerminal(id, size);
   }
 
   /** Stop the agent and remove the workspace; keep the branch and the record. */
