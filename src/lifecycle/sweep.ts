@@ -13,7 +13,7 @@
  * With a ReconnectGate (the orchestrator), a host or node that could not be asked is not
  * asked again until its backoff has passed; its sessions are reported with the last
  * failure meanwhile. What the statuses mean for the store is the caller's business
- * (SessionManager.applySweep records running → exited).
+ * (sweep-status.ts records running → exited).
  */
 import type { ActivityAsk, ActivitySeen } from '../activity/probe.js';
 import { EnnioError } from '../core/errors.js';

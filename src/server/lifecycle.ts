@@ -2,7 +2,7 @@
  * The orchestrator's loop: every sweep_interval it checks every session of every config it
  * serves in ONE sweep (src/lifecycle/sweep.ts): the plans of all configs are merged, so a
  * host shared by several configs still gets one command per sweep. The sweep records
- * running → exited as events (SessionManager.applySweep); this loop also records when a
+ * running → exited as events (src/lifecycle/sweep-status.ts); this loop also records when a
  * session's host becomes unreachable and when it is back ('status' events), and leaves a
  * host that is down alone for a backoff (src/lifecycle/backoff.ts) instead of asking it
  * every sweep. `status` is answered from the latest sweep. It also decides when the

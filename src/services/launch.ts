@@ -1,10 +1,10 @@
 /**
- * Preparing a workspace and launching an agent in it — shared by spawn and restore.
+ * Creating and preparing a workspace and launching an agent in it — shared by spawn and restore.
  * Every step registers its undo, so a failure leaves nothing half-created.
  */
 import { agentPlugin } from '../agents/index.js';
 import type { AgentLaunch } from '../agents/types.js';
-import type { EnnioConfig, ProjectConfig } from '../config/schema.js';
+import type { EnnioConfig, ProjectConfig, WorkspaceType } from '../config/schema.js';
 import { EnnioError } from '../core/errors.js';
 import type { Host } from '../host/host.js';
 import { resolve } from 'node:path';
@@ -12,6 +12,7 @@ import { createSymlink, expandHome, joinPath, writeFileOn } from '../ops/fs.js';
 import { workspaceFiles } from '../ops/workspace-files.js';
 import { prepareActivity } from '../activity/install.js';
 import type { Backend, RuntimeHandle } from '../strategies/types.js';
+import type { Interrupt } from './interrupt.js';
 
 export type Undo = () => Promise<void>;
 
@@ -26,6 +27,15 @@ export async function rollback(undos: Undo[]): Promise<string[]> {
     }
   }
   return problems;
+}
+
+/** An error whose rollback left something behind says so, instead of implying all is clean. */
+export function withCleanupProblems(err: unknown, problems: string[]): unknown {
+  if (problems.length === 0 || !(err instanceof EnnioError)) return err;
+  return new EnnioError(err.code, `${err.message}\nundoing it failed too, remove by hand: ${problems.join('; ')}`, {
+    cause: err,
+    ...(err.hint ? { hint: err.hint } : {}),
+  });
 }
 
 export function agentNameFor(config: EnnioConfig, project: ProjectConfig, override?: string): string {
@@ -89,13 +99,46 @@ export interface LaunchInput {
   resume?: string;
 }
 
-/** Write the agent's files, start it, and type its first prompt when its CLI wants that. */
+/** A session's new workspace: where it goes, on which branch, and what its agent starts with. */
+export interface NewWorkspace {
+  id: string;
+  agent: string;
+  branch: string;
+  repoPath: string;
+  workspacePath: string;
+  workspaceType: WorkspaceType;
+  /** Check out the session's existing branch (restore) instead of creating it. */
+  reuseBranch: boolean;
+  issue?: string | undefined;
+  prompt?: string | undefined;
+  resume?: string | undefined;
+}
+
+/** Create the workspace (spawn, or restore when it is gone), prepare it and launch the agent in it; Ctrl-C stops between steps. */
+export async function createAndLaunch(backend: Backend, project: ProjectConfig, s: NewWorkspace, undos: Undo[], interrupt?: Interrupt): Promise<RuntimeHandle> {
+  const created = await backend.workspaces.create({
+    type: s.workspaceType, repoPath: s.repoPath, workspacePath: s.workspacePath, branch: s.branch,
+    defaultBranch: project.default_branch, reuseBranch: s.reuseBranch, ...(project.repo ? { repoUrl: project.repo } : {}),
+  });
+  if (created.createdBranch) undos.push(() => backend.workspaces.deleteBranch(s.repoPath, s.branch));
+  undos.push(() => backend.workspaces.remove({ type: s.workspaceType, repoPath: s.repoPath, workspacePath: created.path }));
+  const env: Record<string, string> = {
+    ENNIO_SESSION_ID: s.id, ENNIO_PROJECT: project.name, ENNIO_WORKSPACE: created.path, ENNIO_BRANCH: s.branch,
+    ...(s.issue ? { ENNIO_ISSUE: s.issue } : {}),
+  };
+  interrupt?.check();
+  await prepareWorkspace(backend.host, project, s.repoPath, created.path, env);
+  interrupt?.check();
+  return launchAgent(backend, { sessionId: s.id, project, agent: s.agent, workspace: created.path, env, ...(s.prompt ? { prompt: s.prompt } : {}), ...(s.resume ? { resume: s.resume } : {}) }, undos);
+}
+
 /**
  * tmux refuses a command of more than about 16 kB (`command too long`), and the launch
  * argv travels inside one: a longer prompt is typed in after start-up instead.
  */
 const MAX_LAUNCH_BYTES = 12_000;
 
+/** Write the agent's files, start it, and type its first prompt when its CLI wants that. */
 export async function launchAgent(backend: Backend, input: LaunchInput, undos: Undo[]): Promise<RuntimeHandle> {
   const plugin = agentPlugin(input.agent);
   // Hooks first: the agent reports its first event (SessionStart) as it starts.

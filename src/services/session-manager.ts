@@ -1,57 +1,34 @@
 /**
  * Session lifecycle: spawn, query, drive, kill, restore, cleanup. Where a session runs
  * is the Backend's business (src/services/backends.ts); this file only sequences steps,
- * records them, and keeps the store true to what it checked.
+ * records them, and keeps the store true to what it checked. The steps with a job of their
+ * own live beside it: what a sweep means for status and activity (src/lifecycle/sweep-status.ts,
+ * sweep-activity.ts), talking to an agent (session-io.ts), creating a workspace and launching
+ * an agent (launch.ts), removing a spawn whose process died (stale-spawn.ts).
  */
-import { trace } from '../core/trace.js';
 import type { EnnioConfig, ProjectConfig } from '../config/schema.js';
-import { EnnioError, isEnnioError } from '../core/errors.js';
+import { EnnioError } from '../core/errors.js';
 import { defaultPrefix, newSessionId } from '../core/ids.js';
-import { sameProcessAlive, startTicks } from '../core/proc.js';
+import { startTicks } from '../core/proc.js';
 import { exists, joinPath } from '../ops/fs.js';
 import { assertBranchName } from '../ops/branch-name.js';
-import { branchExists } from '../ops/git-workspace.js';
 import { normalizeMessage } from '../ops/message.js';
-import { sweep, type SessionCheck, type SweepReport, type SweepTarget } from '../lifecycle/sweep.js';
+import type { SessionCheck, SweepReport } from '../lifecycle/sweep.js';
+import { handleOf, StatusSweep, type SessionView, type SweepPlan } from '../lifecycle/sweep-status.js';
+// Defined with the sweep that yields them; SessionManager's callers keep importing them from here.
+export type { SessionView, SweepPlan } from '../lifecycle/sweep-status.js';
+import { ActivitySweep } from '../lifecycle/sweep-activity.js';
 import type { EventRepo } from '../store/events.js';
-import type { SessionRecord, SessionRepo, SessionStatus } from '../store/sessions.js';
+import { RESTORABLE_STATUSES, type SessionRecord, type SessionRepo } from '../store/sessions.js';
 import type { Backend, RuntimeHandle, TerminalSize, TerminalStream } from '../strategies/types.js';
 import type { Backends } from './backends.js';
 import { Interrupt } from './interrupt.js';
-import { unreachableFrom, type Unreachable } from './unreachable.js';
-import { agentNameFor, assertAgentInstalled, launchAgent, prepareWorkspace, repoPathFor, rollback, type Undo } from './launch.js';
+import { SessionIo } from './session-io.js';
+import { dropStaleSpawn, spawnerGone } from './stale-spawn.js';
+import { agentNameFor, assertAgentInstalled, createAndLaunch, launchAgent, repoPathFor, rollback, withCleanupProblems, type Undo } from './launch.js';
 import { activityPaths } from '../activity/install.js';
-import type { ActivitySeen } from '../activity/probe.js';
 import { promptedStart } from '../activity/memory.js';
 import { ActivityTracker, type ActivityRound, type TransitionListener } from '../activity/tracker.js';
-import type { ExecResult } from '../host/host.js';
-
-/** Statuses from which `session restore` relaunches the agent. */
-const RESTORABLE_STATUSES: readonly SessionStatus[] = ['exited', 'killed', 'failed'];
-
-/**
- * Whether the process that is spawning this record has died without rolling back. Records
- * written before the spawner was recorded count as dead after a day.
- */
-function spawnerGone(record: SessionRecord): boolean {
-  const spawner = (record.info ? (JSON.parse(record.info) as { spawner?: { pid: number; start: string } }) : {}).spawner;
-  if (!spawner) return Date.now() - Date.parse(record.created_at) > 24 * 3_600_000;
-  return !sameProcessAlive(spawner.pid, spawner.start);
-}
-
-/** The runtime handle a record keeps (callers check that it has one). */
-function handleOf(record: SessionRecord): RuntimeHandle {
-  return JSON.parse(record.runtime_handle ?? 'null') as RuntimeHandle;
-}
-
-/** An error whose rollback left something behind says so, instead of implying all is clean. */
-function withCleanupProblems(err: unknown, problems: string[]): unknown {
-  if (problems.length === 0 || !(err instanceof EnnioError)) return err;
-  return new EnnioError(err.code, `${err.message}\nundoing it failed too, remove by hand: ${problems.join('; ')}`, {
-    cause: err,
-    ...(err.hint ? { hint: err.hint } : {}),
-  });
-}
 
 export interface SpawnOptions {
   prompt?: string;
@@ -60,26 +37,11 @@ export interface SpawnOptions {
   agent?: string;
 }
 
-/** Set when the host could not be reached (the stored status is shown unchanged), with why. */
-export interface SessionView extends SessionRecord, Partial<Unreachable> {}
-
-/** What a sweep of one config's sessions needs: the records, and how to check the running ones. */
-export interface SweepPlan {
-  records: SessionRecord[];
-  targets: SweepTarget[];
-  /** Sessions that cannot even be planned (their backend failed: bad ssh config…), with why. */
-  failed: Map<string, unknown>;
-}
-
-/** "(next try in 8 s)": shown while the orchestrator leaves a down host alone. */
-function withRetry(view: Unreachable, retryAt: number | undefined): Unreachable {
-  if (retryAt === undefined) return view;
-  const secs = Math.max(1, Math.ceil((retryAt - Date.now()) / 1000));
-  return { ...view, unreachable: `${view.unreachable} (next try in ${secs} s)` };
-}
-
 export class SessionManager {
   private readonly tracker: ActivityTracker;
+  private readonly statusSweep: StatusSweep;
+  private readonly activitySweep: ActivitySweep;
+  private readonly io: SessionIo;
 
   constructor(
     private readonly config: EnnioConfig,
@@ -91,6 +53,10 @@ export class SessionManager {
     onActivity?: TransitionListener,
   ) {
     this.tracker = new ActivityTracker(sessions, events, config.activity, onActivity);
+    const backendOf = (record: SessionRecord): Promise<Backend> => this.backendOf(record);
+    this.statusSweep = new StatusSweep({ sessions, events, get: (id) => this.get(id), backendOf });
+    this.activitySweep = new ActivitySweep(this.tracker, this.statusSweep, backendOf);
+    this.io = new SessionIo({ events, get: (id) => this.get(id), backendOf, refresh: (record) => this.statusSweep.refresh(record) });
   }
 
   project(name: string): ProjectConfig {
@@ -149,7 +115,7 @@ export class SessionManager {
     const undos: Undo[] = [];
     const interrupt = new Interrupt();
     try {
-      const handle = await this.createAndLaunch(backend, project, { id, agent, branch, repoPath, workspacePath, workspaceType, reuseBranch: false, issue: options.issue, prompt: options.prompt }, undos, interrupt);
+      const handle = await createAndLaunch(backend, project, { id, agent, branch, repoPath, workspacePath, workspaceType, reuseBranch: false, issue: options.issue, prompt: options.prompt }, undos, interrupt);
       interrupt.check();
       this.sessions.update(id, { status: 'running', runtime_handle: JSON.stringify(handle), info: null });
       this.events.append(id, 'spawned', { project: project.name, agent, branch, host: host.label, backend: backend.kind });
@@ -165,71 +131,24 @@ export class SessionManager {
     }
   }
 
-  private async createAndLaunch(
-    backend: Backend,
-    project: ProjectConfig,
-    s: { id: string; agent: string; branch: string; repoPath: string; workspacePath: string; workspaceType: 'worktree' | 'clone'; reuseBranch: boolean; issue?: string | undefined; prompt?: string | undefined; resume?: string | undefined },
-    undos: Undo[],
-    interrupt?: Interrupt,
-  ): Promise<RuntimeHandle> {
-    const created = await backend.workspaces.create({
-      type: s.workspaceType, repoPath: s.repoPath, workspacePath: s.workspacePath, branch: s.branch,
-      defaultBranch: project.default_branch, reuseBranch: s.reuseBranch, ...(project.repo ? { repoUrl: project.repo } : {}),
-    });
-    if (created.createdBranch) undos.push(() => backend.workspaces.deleteBranch(s.repoPath, s.branch));
-    undos.push(() => backend.workspaces.remove({ type: s.workspaceType, repoPath: s.repoPath, workspacePath: created.path }));
-    const env: Record<string, string> = {
-      ENNIO_SESSION_ID: s.id, ENNIO_PROJECT: project.name, ENNIO_WORKSPACE: created.path, ENNIO_BRANCH: s.branch,
-      ...(s.issue ? { ENNIO_ISSUE: s.issue } : {}),
-    };
-    interrupt?.check();
-    await prepareWorkspace(backend.host, project, s.repoPath, created.path, env);
-    interrupt?.check();
-    return launchAgent(backend, { sessionId: s.id, project, agent: s.agent, workspace: created.path, env, ...(s.prompt ? { prompt: s.prompt } : {}), ...(s.resume ? { resume: s.resume } : {}) }, undos);
-  }
-
   /** Sessions with their status checked against the runtime (running → exited when the agent is gone). */
   async list(projectName?: string): Promise<SessionView[]> {
-    return this.sweepWithActivity(await this.planSweep(projectName));
+    return this.activitySweep.run(await this.planSweep(projectName));
   }
 
   /** Named sessions checked now (liveness and activity), in the order asked. */
   async check(ids: string[]): Promise<SessionView[]> {
-    return this.sweepWithActivity(await this.planFor(ids.map((id) => this.get(id))));
+    return this.activitySweep.run(await this.statusSweep.plan(ids.map((id) => this.get(id))));
   }
 
-  /** A sweep with the activity probes riding along in each host's one command. */
-  private async sweepWithActivity(plan: SweepPlan): Promise<SessionView[]> {
-    const activity = await this.planActivity(plan);
-    const report = await sweep(plan.targets, { extraProbes: [activity.probesFor], activityAsks: [activity.askFor] });
-    return this.finishActivity(activity, this.applySweep(plan, report.checks), report);
-  }
-
-  /**
-   * What the agents of a sweep's sessions do (src/activity): the probes to add to each
-   * host's sweep command. Running sessions are probed; exited ones only recorded as such.
-   */
-  async planActivity(plan: SweepPlan): Promise<ActivityRound> {
-    const wanted = plan.records.filter((r) => !plan.failed.has(r.id) && (r.status === 'running' || (r.status === 'exited' && r.activity !== 'exited')));
-    return this.tracker.plan(await Promise.all(wanted.map(async (record) => ({ record, backend: await this.backendOf(record) }))));
+  /** The activity probes and asks to add to a sweep (src/lifecycle/sweep-activity.ts). */
+  planActivity(plan: SweepPlan): Promise<ActivityRound> {
+    return this.activitySweep.plan(plan);
   }
 
   /** After the sweep: the views with what their agents do (unreachable hosts keep the last known). */
-  async finishActivity(activity: ActivityRound, views: SessionView[], report: Pick<SweepReport, 'hosts'>): Promise<SessionView[]> {
-    const alive = new Map<string, boolean>();
-    for (const v of views) {
-      if (v.unreachable) continue;
-      if (v.status === 'running') alive.set(v.id, true);
-      else if (v.status === 'exited' && v.activity !== 'exited') alive.set(v.id, false);
-    }
-    const results = new Map<string, ExecResult>();
-    const seen = new Map<string, ActivitySeen>();
-    for (const h of report.hosts) {
-      for (const [key, r] of h.probes ?? []) results.set(key, r);
-      for (const [id, a] of h.activity ?? []) seen.set(id, a);
-    }
-    const fields = await activity.finish(alive, results, seen);
-    return views.map((v) => ({ ...v, ...fields.get(v.id) }));
+  finishActivity(activity: ActivityRound, views: SessionView[], report: Pick<SweepReport, 'hosts'>): Promise<SessionView[]> {
+    return this.activitySweep.finish(activity, views, report);
   }
 
   /** When ennio last typed a message into the session (ms), if ever. */
@@ -282,55 +201,12 @@ export class SessionManager {
     // The store is shared by every config; a config shows the sessions of its own projects.
     const ours = new Set(this.config.projects.map((p) => p.name));
     const records = this.sessions.list(projectName ? { project: projectName } : {}).filter((r) => ours.has(r.project));
-    return this.planFor(records);
+    return this.statusSweep.plan(records);
   }
 
-  private async planFor(records: SessionRecord[]): Promise<SweepPlan> {
-    const targets: SweepTarget[] = [];
-    const failed = new Map<string, unknown>();
-    await Promise.all(
-      records.map(async (r) => {
-        if (r.status !== 'running' || !r.runtime_handle) return;
-        try {
-          targets.push({ id: r.id, runtime: (await this.backendOf(r)).runtime, handle: handleOf(r) });
-        } catch (err) {
-          failed.set(r.id, err);
-        }
-      }),
-    );
-    return { records, targets, failed };
-  }
-
-  /**
-   * What the sweep saw, applied: a running session whose agent is gone becomes exited
-   * (with an event); one that could not be checked is shown as unreachable and left as
-   * it is. A record changed since the plan (killed, restored meanwhile) is not touched.
-   */
+  /** What the sweep saw, applied to the store (src/lifecycle/sweep-status.ts): running → exited, or unreachable. */
   applySweep(plan: SweepPlan, checks: ReadonlyMap<string, SessionCheck>): SessionView[] {
-    return plan.records.map((record): SessionView => {
-      if (record.status !== 'running' || !record.runtime_handle) return record;
-      const failure = plan.failed.get(record.id);
-      // A dead connection is not a dead session: report it, change nothing.
-      if (failure !== undefined) return { ...record, ...unreachableFrom(failure) };
-      const check = checks.get(record.id);
-      if (!check) return record;
-      if (!check.ok) return { ...record, ...withRetry(unreachableFrom(check.error), check.retryAt) };
-      const { state, exitCode } = check.status;
-      if (state === 'running') return record;
-      // Restored meanwhile (another runtime), or killed: what the sweep saw is not about it any more.
-      const current = this.sessions.get(record.id);
-      if (!current || current.runtime_handle !== record.runtime_handle) return current ?? record;
-      const exit = exitCode !== undefined ? { exit_code: exitCode } : {};
-      if (this.sessions.transition(record.id, 'running', { status: 'exited', ...exit })) {
-        this.events.append(record.id, 'exited', { observed: state === 'missing' ? 'runtime gone' : 'agent process exited', ...exit });
-      }
-      return this.get(record.id);
-    });
-  }
-
-  private async refresh(record: SessionRecord): Promise<SessionView> {
-    const plan = await this.planFor([record]);
-    return this.applySweep(plan, (await sweep(plan.targets)).checks)[0] ?? record;
+    return this.statusSweep.apply(plan, checks);
   }
 
   async info(id: string): Promise<SessionView & { runtime_info: Record<string, string> }> {
@@ -343,74 +219,26 @@ export class SessionManager {
     return { ...view, runtime_info: runtimeInfo };
   }
 
-  private notRunning(record: SessionRecord): EnnioError {
-    return new EnnioError('SESSION_STATE', `session ${record.id} is ${record.status}, not running`, {
-      hint: RESTORABLE_STATUSES.includes(record.status) ? `restore it with: ennio session restore ${record.id}` : undefined,
-    });
-  }
-
-  private async running(id: string): Promise<{ record: SessionRecord; backend: Backend; handle: RuntimeHandle }> {
-    const record = await this.refresh(this.get(id));
-    if (record.status !== 'running' || !record.runtime_handle) throw this.notRunning(record);
-    return { record, backend: await this.backendOf(record), handle: handleOf(record) };
-  }
-
   /**
    * Type the message in and submit it; resolves with the bytes sent (after CRLF → LF).
-   * No sweep first: every runtime that takes messages checks liveness itself and refuses
-   * a dead session with SESSION_STATE before typing anything (Runtime.send), so a live
-   * session costs one check, not two. Only a refusal is followed by a sweep of the
-   * session, which records running → exited and gives the usual "is exited" error.
+   * A dead session is refused with SESSION_STATE (src/services/session-io.ts).
    */
-  async send(id: string, raw: string): Promise<number> {
-    if (raw.length === 0) throw new EnnioError('INVALID_ARGUMENT', 'the message is empty', { hint: 'pass text, --file F, or pipe it on stdin' });
-    const message = normalizeMessage(raw); // refused here, before the session or its host is looked at
-    const record = this.get(id);
-    const runtime = (await this.backendOf(record)).runtime;
-    if (runtime.acceptsMessages === false && record.runtime_handle) {
-      await runtime.send(handleOf(record), message); // refuses with its reason
-    }
-    if (record.status !== 'running' || !record.runtime_handle) throw this.notRunning(record);
-    try {
-      await runtime.send(handleOf(record), message);
-    } catch (err) {
-      if (!isEnnioError(err, 'SESSION_STATE')) throw err;
-      const now = await this.refresh(this.get(id));
-      throw now.status === 'running' ? err : this.notRunning(now);
-    }
-    trace('send: sent');
-    const bytes = Buffer.byteLength(message);
-    this.events.append(id, 'message_sent', { bytes, preview: message.slice(0, 120) });
-    return bytes;
+  send(id: string, raw: string): Promise<number> {
+    return this.io.send(id, raw);
   }
 
   /** Output of a session; a killed session has none (its runtime is gone). */
-  async logs(id: string, lines: number): Promise<string> {
-    const record = this.get(id);
-    if (!record.runtime_handle || record.status === 'killed') {
-      throw new EnnioError('SESSION_STATE', `session ${id} is ${record.status}; its output went with its runtime`);
-    }
-    return (await this.backendOf(record)).runtime.output(handleOf(record), lines);
+  logs(id: string, lines: number): Promise<string> {
+    return this.io.logs(id, lines);
   }
 
-  async attachArgv(id: string): Promise<string[]> {
-    const { backend, handle } = await this.running(id);
-    return backend.runtime.attachArgv(handle);
+  attachArgv(id: string): Promise<string[]> {
+    return this.io.attachArgv(id);
   }
 
   /** The session's terminal, streamed; an exited agent's last screen is still there (remain-on-exit). */
-  async openTerminal(id: string, size: TerminalSize): Promise<TerminalStream> {
-    const record = await this.refresh(this.get(id));
-    if ((record.status !== 'running' && record.status !== 'exited') || !record.runtime_handle) {
-      throw new EnnioError('SESSION_STATE', `session ${id} is ${record.status}: it has no terminal`, {
-        hint: RESTORABLE_STATUSES.includes(record.status) ? `restore it with: ennio session restore ${id}` : undefined,
-      });
-    }
-    const runtime = (await this.backendOf(record)).runtime;
-    if (!runtime.openTerminal) {
-      throw new EnnioError('NOT_SUPPORTED', `session ${id} runs without a terminal (runtime ${runtime.name})`, { hint: `read its output with: ennio logs ${id}` });
-    }
-    return runtime.openTerminal(handleOf(record), size);
+  openTerminal(id: string, size: TerminalSize): Promise<TerminalStream> {
+    return this.io.openTerminal(id, size);
   }
 
   /** Stop the agent and remove the workspace; keep the branch and the record. */
@@ -429,7 +257,7 @@ export class SessionManager {
 
   /** Relaunch the agent in the kept workspace, or in a new one on the session's branch. */
   async restore(id: string): Promise<SessionRecord> {
-    const record = await this.refresh(this.get(id));
+    const record = await this.statusSweep.refresh(this.get(id));
     if (!RESTORABLE_STATUSES.includes(record.status)) {
       throw new EnnioError('SESSION_STATE', `session ${id} is ${record.status}; only exited, killed or failed sessions can be restored`);
     }
@@ -448,7 +276,7 @@ export class SessionManager {
       if (await exists(backend.host, record.workspace_path)) {
         handle = await launchAgent(backend, { sessionId: id, project, agent: record.agent, workspace: record.workspace_path, env, ...(resume ? { resume } : {}) }, undos);
       } else {
-        handle = await this.createAndLaunch(backend, project, {
+        handle = await createAndLaunch(backend, project, {
           id, agent: record.agent, branch: record.branch, repoPath: record.repo_path, workspacePath: record.workspace_path,
           workspaceType: record.workspace_type, reuseBranch: true, resume,
         }, undos, interrupt);
@@ -472,7 +300,7 @@ export class SessionManager {
     const killed: string[] = [];
     for (const s of await this.list()) {
       if (s.status === 'exited' || s.status === 'failed') killed.push((await this.kill(s.id)).id);
-      else if (s.status === 'spawning' && spawnerGone(s)) killed.push(await this.dropStaleSpawn(s));
+      else if (s.status === 'spawning' && spawnerGone(s)) killed.push(await dropStaleSpawn(s, await this.backendOf(s), this.sessions, this.events));
     }
     const purged: string[] = [];
     if (purge) {
@@ -483,28 +311,6 @@ export class SessionManager {
       }
     }
     return { killed, purged };
-  }
-
-  /**
-   * A spawn whose process died before it could roll back (killed -9, machine lost): stop
-   * whatever agent it started, free its slot, remove its workspace and its ennio-named
-   * branch, forget the record. Its runtime handle was recorded only if the spawn got that
-   * far, so the runtime derives it from the session id (the agent may be running already
-   * although its spawn never returned).
-   */
-  private async dropStaleSpawn(s: SessionRecord): Promise<string> {
-    const backend = await this.backendOf(s);
-    const handle = s.runtime_handle ? handleOf(s) : await backend.runtime.handleFor(s.id);
-    if (handle) await backend.runtime.destroy(handle);
-    if (await exists(backend.host, s.workspace_path)) {
-      await backend.workspaces.remove({ type: s.workspace_type, repoPath: s.repo_path, workspacePath: s.workspace_path });
-    }
-    if (s.branch === `ennio/${s.id}` && s.workspace_type === 'worktree' && (await branchExists(backend.host, s.repo_path, s.branch))) {
-      await backend.workspaces.deleteBranch(s.repo_path, s.branch);
-    }
-    this.sessions.delete(s.id);
-    this.events.append(s.id, 'error', { during: 'cleanup', message: 'removed a spawn that never finished' });
-    return s.id;
   }
 
   recentEvents(id: string, limit = 20): ReturnType<EventRepo['list']> {

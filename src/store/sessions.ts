@@ -10,6 +10,8 @@ export type SessionStatus = 'spawning' | 'running' | 'exited' | 'killed' | 'fail
 export const SESSION_STATUSES: readonly SessionStatus[] = ['spawning', 'running', 'exited', 'killed', 'failed'];
 /** Statuses that hold a slot against max_sessions. */
 export const ACTIVE_STATUSES: readonly SessionStatus[] = ['spawning', 'running'];
+/** Statuses from which `session restore` relaunches the agent. */
+export const RESTORABLE_STATUSES: readonly SessionStatus[] = ['exited', 'killed', 'failed'];
 
 export interface SessionRecord {
   id: string;
