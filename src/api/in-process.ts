@@ -76,8 +76,9 @@ export class InProcessApi implements EnnioApi {
     return { sessions: sessions.map(publicSession), checked_at: new Date().toISOString() };
   }
 
-  async info(id: string): Promise<SessionInfoJson> {
-    const s = await this.ctx.manager.info(id);
+  /** `checked`: the session as a sweep just saw it (the orchestrator's), else it is checked now. */
+  async info(id: string, checked?: SessionView): Promise<SessionInfoJson> {
+    const s = checked?.id === id ? await this.ctx.manager.infoOf(checked) : await this.ctx.manager.info(id);
     const events = this.ctx.manager.recentEvents(id, 10);
     return { ...publicSession(s), runtime_info: s.runtime_info, events };
   }

@@ -6,7 +6,6 @@
  * request-auth.ts. Paths outside /api are the dashboard's (web-pages.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EnnioApi } from '../api/contract.js';
 import { InProcessApi, publicSession } from '../api/in-process.js';
 import { BUILD_HEADER, CALLER_HEADER, decodeCaller, httpStatusFor, NDJSON, REQUEST_ID_HEADER } from '../api/wire.js';
 import type { Caller } from '../cli/context.js';
@@ -145,17 +144,23 @@ async function handle(deps: HandlerDeps, transport: 'unix' | 'tcp', req: Incomin
     let pooled: PooledContext | undefined;
     const ctxOf = (): PooledContext => (pooled ??= deps.pool.get(caller));
     if (matched.route.needsConfig) ctxOf(); // config errors surface before anything runs
-    let api: EnnioApi | undefined;
+    let api: InProcessApi | undefined;
+    const inProcess = (): InProcessApi => (api ??= new InProcessApi(ctxOf()));
     const routeCtx: RouteContext = {
       params: matched.params,
       query: url.searchParams,
       body,
-      api: () => (api ??= new InProcessApi(ctxOf())),
+      api: inProcess,
       context: ctxOf,
       caller,
       list: async (project) => {
         const r = await deps.lifecycle.list(ctxOf(), project);
         return { sessions: publicList(r.sessions), checked_at: new Date(r.at).toISOString() };
+      },
+      info: async (id) => {
+        const { sessions } = await deps.lifecycle.list(ctxOf());
+        // Not among them (unknown id, another config's): checked now, with in-process's error.
+        return inProcess().info(id, sessions.find((s) => s.id === id));
       },
       mutation: (run) => deps.lifecycle.mutation(ctxOf().configPath, run),
       signal: abort.signal,

@@ -23,6 +23,8 @@ export interface RouteContext {
   caller: Caller;
   /** Sessions from the latest sweep (or checked now). */
   list(project: string | undefined): Promise<{ sessions: unknown[]; checked_at: string }>;
+  /** A session's info, its status from the latest sweep like list (or checked now). */
+  info(id: string): Promise<unknown>;
   /** Runs a change to sessions: no status is answered from a sweep older than its end. */
   mutation<T>(run: () => Promise<T>): Promise<T>;
   signal: AbortSignal;
@@ -93,7 +95,7 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'GET', path: '/api/v1/sessions/{id}', summary: 'Everything known about a session', response: s.sessionInfoSchema, needsConfig: true,
-    handle: (c) => c.api().info(c.params['id']!),
+    handle: (c) => c.info(c.params['id']!),
   },
   {
     method: 'DELETE', path: '/api/v1/sessions/{id}', summary: 'Kill a session (its branch and record are kept)', response: s.sessionSchema, needsConfig: true,

@@ -37,6 +37,9 @@ export interface SpawnOptions {
   agent?: string;
 }
 
+/** A checked session whose runtime can be asked for details. */
+const hasRuntime = (view: SessionView): boolean => Boolean(view.runtime_handle) && !view.unreachable && view.status !== 'killed';
+
 export class SessionManager {
   private readonly tracker: ActivityTracker;
   private readonly statusSweep: StatusSweep;
@@ -210,13 +213,23 @@ export class SessionManager {
   }
 
   async info(id: string): Promise<SessionView & { runtime_info: Record<string, string> }> {
+    const record = this.get(id);
+    // The check and the runtime's details are a round trip each to the same host: both at
+    // once (pooled channels), the details used only if the check finds the session there.
+    const details = record.runtime_handle && record.status !== 'killed' ? this.runtimeDetails(record) : undefined;
+    details?.catch(() => {}); // its error matters only if used, below
     const [view] = (await this.check([id])) as [SessionView];
-    let runtimeInfo: Record<string, string> = {};
-    if (view.runtime_handle && !view.unreachable && view.status !== 'killed') {
-      const backend = await this.backendOf(view);
-      runtimeInfo = (await backend.runtime.info?.(handleOf(view))) ?? {};
-    }
-    return { ...view, runtime_info: runtimeInfo };
+    return { ...view, runtime_info: (hasRuntime(view) ? await details : undefined) ?? {} };
+  }
+
+  /** info() of a session checked already (the orchestrator's latest sweep): one round trip less. */
+  async infoOf(view: SessionView): Promise<SessionView & { runtime_info: Record<string, string> }> {
+    return { ...view, runtime_info: hasRuntime(view) ? await this.runtimeDetails(view) : {} };
+  }
+
+  private async runtimeDetails(record: SessionRecord): Promise<Record<string, string>> {
+    const backend = await this.backendOf(record);
+    return (await backend.runtime.info?.(handleOf(record))) ?? {};
   }
 
   /**
