@@ -47,7 +47,10 @@ async function main(): Promise<void> {
     '-i', w.sshd.clientKey, '-p', String(w.sshd.port), '-l', 'root', '127.0.0.1',
   ];
   try {
-    w.writeConfig(['projects:', w.project('rtmux', 'tmux'), w.project('rnode', 'node', `      node_config: { port: ${nodePort}, idle_timeout: 600 }`), ''].join('\n'));
+    // The agent is a shell reading lines: the demo agent commits every message to git, and that
+    // work (on the same 2 cores) would be measured as the send's, on both sides.
+    const agent = ['    agent: custom', '    agent_config:', `      command: ${JSON.stringify("echo agent ready; while read -r line; do echo \"got $line\"; done")}`];
+    w.writeConfig(['projects:', w.project('rtmux', 'tmux', '', agent), w.project('rnode', 'node', `      node_config: { port: ${nodePort}, idle_timeout: 600 }`, agent), ''].join('\n'));
     const spawnOf = (project: string): string => {
       const res = w.run(['spawn', project, '--json']);
       if (res.code !== 0) throw new Error(`spawn ${project} failed: ${res.stderr}`);
@@ -55,7 +58,7 @@ async function main(): Promise<void> {
     };
     const tmuxId = spawnOf('rtmux');
     const nodeId = spawnOf('rnode');
-    for (const id of [tmuxId, nodeId]) await waitFor(() => w.run(['logs', id]).stdout.includes('demo-agent ready'), `${id} to be ready`, 60_000);
+    for (const id of [tmuxId, nodeId]) await waitFor(() => w.run(['logs', id]).stdout.includes('agent ready'), `${id} to be ready`, 60_000);
 
     // The file itself, as a shell runs it (its shebang matters: see src/cli/caller-env.ts).
     const ok = (args: string[], env: NodeJS.ProcessEnv = {}) => (): void => {
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
     row('tmux send (orchestrator)', timeIt(ITERATIONS, (i) => ok(['send', tmuxId, `bench message ${i}`])()), cmSend);
     row('tmux logs (orchestrator)', timeIt(ITERATIONS, ok(['logs', tmuxId, '-n', '100'])), cmLogs);
     row('status --json (orchestrator)', timeIt(ITERATIONS, ok(['status', '--json'])), cmStatus);
+    row('session info (orchestrator)', timeIt(ITERATIONS, ok(['session', 'info', tmuxId])), cmStatus);
     row('node send (orchestrator)', timeIt(ITERATIONS, (i) => ok(['send', nodeId, `bench message ${i}`])()), cmSend);
     row('node logs (orchestrator)', timeIt(ITERATIONS, ok(['logs', nodeId, '-n', '100'])), cmLogs);
     const noServer = { ENNIO_NO_SERVER: '1' };

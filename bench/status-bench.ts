@@ -14,6 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { sshdSkipReason } from '../test/helpers/sshd.js';
 import { ms, printTable, stats, type Stats } from './lib.js';
@@ -50,6 +51,34 @@ function cli(world: ManySessions, args: string[], extraEnv: NodeJS.ProcessEnv = 
   const res = spawnSync(CLI, args, { cwd: world.work, env, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
   if (res.status !== 0) throw new Error(`ennio ${args.join(' ')} failed (${res.status}): ${res.stderr}`);
   return res.stdout;
+}
+
+/** Busy CPU of the whole machine so far (Linux /proc/stat), in ms; undefined elsewhere. */
+function machineBusyMs(): number | undefined {
+  try {
+    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = ticks as number[];
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 10; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One command's wall time, its own CPU (bash's `times` for its children) and the whole
+ * machine's: on loopback every "host" shares this machine's cores with ennio.
+ */
+function cpuSplit(world: ManySessions, args: string[], extraEnv: NodeJS.ProcessEnv): { wallMs: number; ennioMs: number; machineMs: number; cores: number } | undefined {
+  const env: NodeJS.ProcessEnv = { ...process.env, ENNIO_HOME: world.home, NO_COLOR: '1', ...extraEnv };
+  const before = machineBusyMs();
+  const t0 = performance.now();
+  const res = spawnSync('bash', ['-c', '"$@" >/dev/null 2>&1; times', 'bash', CLI, ...args], { cwd: world.work, env, encoding: 'utf8' });
+  const wallMs = performance.now() - t0;
+  const after = machineBusyMs();
+  // `times`: the shell's user/sys, then its children's, as 0m0.820s.
+  const secs = [...(res.stdout.split('\n')[1] ?? '').matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  if (res.status !== 0 || secs.length !== 2 || before === undefined || after === undefined) return undefined;
+  return { wallMs, ennioMs: (secs[0]! + secs[1]!) * 1000, machineMs: after - before, cores: cpus().length };
 }
 
 function timeRuns(n: number, run: () => void, warmup = 2): Stats {
@@ -151,6 +180,7 @@ async function main(): Promise<void> {
     const noServerRuns = Math.min(RUNS, 7);
     phase(`status --json with --no-server, ${noServerRuns} runs`);
     const inProcess = timeRuns(noServerRuns, () => void cli(world, ['status', '--json'], { ENNIO_NO_SERVER: '1' }), 1);
+    const split = cpuSplit(world, ['status', '--json'], { ENNIO_NO_SERVER: '1' });
 
     const onePerSweep = perHost.length === HOSTS && perHost.every((h) => h.perSweep === 1);
     const oneConnection = [...conns.values()].every((n) => n === 1) && perHost.every((h) => h.connects === 1);
@@ -164,6 +194,10 @@ async function main(): Promise<void> {
       ['orchestrator RSS while watching (now / peak)', `${rss.now.toFixed(0)} MB / ${rss.peak.toFixed(0)} MB`, '≤ 150 MB', verdict(rss.peak <= 150)],
     ]);
     console.log(`\norchestrator CPU per sweep (its own process, not the hosts'): ${ms(cpuPerSweep)}`);
+    if (split) {
+      console.log(`one status --json --no-server: ${ms(split.wallMs)} wall; ennio's own CPU ${ms(split.ennioMs)}, the whole machine's ${ms(split.machineMs)}` +
+        ` of the ${ms(split.wallMs * split.cores)} its ${split.cores} cores had (the ${HOSTS} loopback hosts' sshd, shells and tmux run on them too)`);
+    }
     console.log('\nper host: connection (TCP connections, times connected), commands per sweep');
     for (const h of perHost) console.log(`  ${h.host}  tcp ${conns.get(Number(h.host.slice(h.host.lastIndexOf(':') + 1))) ?? '?'}  connects ${h.connects}  commands/sweep ${h.perSweep}`);
   } finally {

@@ -20,6 +20,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(join(dir, 's.sock'), resolve));
 });
 afterAll(async () => {
+  server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   rmSync(dir, { recursive: true, force: true });
 });
@@ -37,6 +38,36 @@ const api = (progress: string[] = []): HttpApi =>
   new HttpApi({ socket: join(dir, 's.sock'), build: 'test', caller: { cwd: dir, env: {} }, onProgress: (t) => progress.push(t) });
 
 describe('reading an answer', () => {
+  it('ends a stream at its outcome line, and calls one cut short (the orchestrator went away) an error', async () => {
+    const lines = [{ text: 'one\n' }, { notice: 'slow host' }, { text: 'two\n' }].map((l) => JSON.stringify(l)).join('\n');
+    const texts: string[] = [];
+    const notices: string[] = [];
+    const follow = (): Promise<void> => api().follow('s', 10, (t) => texts.push(t), new AbortController().signal, (n) => notices.push(n));
+    respond = (res) => inPieces(res, Buffer.from(`${lines}\n{"result":null}\n`), 5);
+    await follow();
+    expect(texts).toEqual(['one\n', 'two\n']);
+    expect(notices).toEqual(['slow host']);
+    respond = (res) => inPieces(res, Buffer.from(`${lines}\n`), 5);
+    await expect(follow()).rejects.toMatchObject({ code: 'SERVER_UNAVAILABLE', message: 'the orchestrator closed the stream' });
+    respond = (res) => inPieces(res, Buffer.from(`${JSON.stringify({ progress: 'waiting' })}\n`), 5);
+    await expect(api().list()).rejects.toMatchObject({ code: 'SERVER_UNAVAILABLE', message: 'the orchestrator ended the answer early' });
+  });
+
+  it('stops a follow it aborts itself, quietly', async () => {
+    const stop = new AbortController();
+    const texts: string[] = [];
+    respond = async (res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write(`${JSON.stringify({ text: 'first\n' })}\n`); // then nothing more: a live follow
+    };
+    const following = api().follow('s', 10, (t) => {
+      texts.push(t);
+      stop.abort();
+    }, stop.signal);
+    await expect(following).resolves.toBeUndefined();
+    expect(texts).toEqual(['first\n']);
+  });
+
   it('puts lines cut anywhere (even inside a character) back together, progress first', async () => {
     const sessions = Array.from({ length: 3000 }, (_, i) => ({ id: `s-${i}`, note: `déjà vu ✓ 🚀 ${i}` }));
     const body = Buffer.from(`${JSON.stringify({ progress: 'waiting for höst…' })}\n${JSON.stringify({ result: { sessions } })}\n`, 'utf8');

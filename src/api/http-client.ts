@@ -3,16 +3,10 @@
  * Imports only node:http and light modules, so a command answered by the orchestrator
  * starts in tens of milliseconds.
  */
-import { request, type IncomingMessage } from 'node:http';
 import { EnnioError, type ErrorCode } from '../core/errors.js';
 import type { CleanupResult, DashboardLogin, EnnioApi, NodeConnectJson, NodeDisconnectJson, NodeListJson, NodeStatusJson, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest, WaitRequest, WaitResult, WireError } from './contract.js';
+import { unixRequest, type UnixResponse } from './unix-http.js';
 import { BUILD_HEADER, CALLER_HEADER, encodeCaller, NDJSON, REQUEST_ID_HEADER, type WireCaller, type WireLine } from './wire.js';
-
-/**
- * A TLS server name (unused on a socket) given up front, so Node's agent does not test
- * 'localhost' against its IPv6 pattern: compiling that regex is ~10 ms of a ~100 ms command.
- */
-const NO_SERVERNAME = { servername: '' } as object;
 
 let requests = 0;
 /**
@@ -76,15 +70,12 @@ export class HttpApi implements EnnioApi {
         if (interrupted) process.exit(130);
         interrupted = true;
         process.exitCode = 130;
-        const cancel = request({ socketPath: this.opts.socket, method: 'POST', path: `/api/v1/requests/${rid}/cancel` });
-        cancel.on('error', () => {});
-        cancel.end();
+        unixRequest({ socketPath: this.opts.socket, method: 'POST', path: `/api/v1/requests/${rid}/cancel`, headers: {} }, (res) => res.on('error', () => {})).on('error', () => {});
       };
       process.on('SIGINT', onSigint);
-      const req = request(
+      const req = unixRequest(
         {
           socketPath: this.opts.socket,
-          ...NO_SERVERNAME,
           method,
           path,
           headers: {
@@ -92,8 +83,9 @@ export class HttpApi implements EnnioApi {
             [CALLER_HEADER]: this.callerHeader,
             [BUILD_HEADER]: this.opts.build,
             [REQUEST_ID_HEADER]: rid,
-            ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+            ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
           },
+          ...(payload === undefined ? {} : { body: payload }),
         },
         (res) =>
           this.readAnswer<T>(res, onText, onNotice).then(
@@ -110,14 +102,12 @@ export class HttpApi implements EnnioApi {
           hint: 'check with `ennio status`; the next command starts a new orchestrator (its log: $ENNIO_HOME/logs/server.log)',
         })));
       });
-      req.end(payload);
     });
   }
 
-  private readAnswer<T>(res: IncomingMessage, onText?: (text: string) => void, onNotice?: (text: string) => void): Promise<T> {
+  private readAnswer<T>(res: UnixResponse, onText?: (text: string) => void, onNotice?: (text: string) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (res.statusCode === 426) {
-        res.resume();
         return reject(new ServerBuildMismatch('orchestrator of another build'));
       }
       let outcome: { result: unknown } | { error: WireError } | undefined;
@@ -150,11 +140,10 @@ export class HttpApi implements EnnioApi {
         line(lineOf(Buffer.alloc(0)));
         if (outcome && 'error' in outcome) reject(toError(outcome.error));
         else if (outcome) resolve(outcome.result as T);
-        else if (onText) resolve(undefined as T);
-        else reject(new EnnioError('SERVER_UNAVAILABLE', 'the orchestrator ended the answer early', { hint: 'see $ENNIO_HOME/logs/server.log' }));
+        // Every answer ends with its outcome line: without one, the orchestrator went away.
+        else reject(new EnnioError('SERVER_UNAVAILABLE', onText ? 'the orchestrator closed the stream' : 'the orchestrator ended the answer early', { hint: 'see $ENNIO_HOME/logs/server.log' }));
       });
-      res.on('error', reject);
-      res.on('aborted', () => reject(new EnnioError('SERVER_UNAVAILABLE', 'the orchestrator closed the stream')));
+      res.on('error', () => reject(new EnnioError('SERVER_UNAVAILABLE', 'the orchestrator closed the stream')));
     });
   }
 

@@ -22,11 +22,13 @@ export function noServerWanted(g: GlobalOptions): boolean {
  */
 async function prewarmSsh(g: GlobalOptions): Promise<void> {
   if (process.env['ENNIO_SSH_PREWARM'] === '0') return;
+  trace('in-process: prewarm hint');
   try {
     const [{ discoverConfig }, { readWarmTargets, noteWarming }, { ennioHome }, { preDial }] = await Promise.all([
       import('../config/discover.js'), import('../host/ssh/warm-hint.js'), import('../core/home.js'), import('../host/ssh/pre-dial.js'),
     ]);
     const targets = readWarmTargets(ennioHome(), discoverConfig({ cwd: process.cwd(), ...(g.config ? { explicit: g.config } : {}) }));
+    trace(`in-process: hint read (${targets.length})`);
     if (targets.length === 0) return;
     // TCP first, so sshd starts on its side while ssh2 loads on ours.
     for (const t of targets) {
@@ -34,6 +36,7 @@ async function prewarmSsh(g: GlobalOptions): Promise<void> {
       preDial(first.host, first.port);
     }
     const { prewarmSshHosts } = await import('../host/ssh/registry.js');
+    trace('in-process: ssh modules loaded');
     noteWarming();
     prewarmSshHosts(targets);
     trace(`in-process: prewarming ${targets.length} SSH connection(s)`);

@@ -180,7 +180,9 @@ async function handle(deps: HandlerDeps, transport: 'unix' | 'tcp', req: Incomin
     const sink = ndjson ? (text: string): void => writeLine({ progress: text }) : silentSink;
     const result = await withEnv(env, () => withProgressSink(sink, () => matched.route.handle(routeCtx)), abort.signal);
     if (ndjson) {
-      if (result !== undefined) writeLine({ result });
+      // Always a last line, streams too: the CLI's HTTP/1.0 answer has no other framing, so an
+      // answer without one is an orchestrator that went away (src/api/unix-http.ts).
+      writeLine({ result: result ?? null });
       res.end();
     } else if (!res.headersSent) sendJson(res, 200, result);
     else res.end();
