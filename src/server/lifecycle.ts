@@ -9,6 +9,7 @@
  * orchestrator has been idle long enough to exit.
  */
 import { withEnv } from '../core/request-env.js';
+import { trace, tracing } from '../core/trace.js';
 import { ReconnectGate } from '../lifecycle/backoff.js';
 import { sweep, type ProbeProvider, type SweepReport, type SweepTarget } from '../lifecycle/sweep.js';
 import type { SessionView, SweepPlan } from '../services/session-manager.js';
@@ -230,6 +231,7 @@ export class Lifecycle {
     let result = this.latest.get(ctx.configPath);
     const quiet = (this.mutating.get(ctx.configPath) ?? 0) === 0;
     if (!(current(result) && quiet && Date.now() - result.at <= this.freshForMs())) {
+      if (tracing) trace(`list: waits for a sweep (${!current(result) ? 'changed' : !quiet ? 'mutating' : `${Date.now() - result.at} ms old`})`);
       await this.freshSweep();
       result = this.latest.get(ctx.configPath);
       // A config whose sweep failed (or that changed again meanwhile) is checked on its own,
