@@ -19,6 +19,16 @@ export async function activityPaths(host: Host, dataDir: string, sessionId: stri
   return { hookScript: hookScriptPath(dir), stateFile: stateFilePath(dir, sessionId) };
 }
 
+/** activityPaths of many sessions on one host: each distinct data dir is expanded once. */
+export async function activityPathsOfMany(host: Host, sessions: ReadonlyArray<{ dataDir: string; sessionId: string }>): Promise<ActivityPaths[]> {
+  const dirs = new Map<string, string>();
+  for (const dataDir of new Set(sessions.map((s) => s.dataDir))) dirs.set(dataDir, await expandHome(host, dataDir));
+  return sessions.map(({ dataDir, sessionId }) => {
+    const dir = dirs.get(dataDir)!;
+    return { hookScript: hookScriptPath(dir), stateFile: stateFilePath(dir, sessionId) };
+  });
+}
+
 export async function prepareActivity(host: Host, dataDir: string, sessionId: string): Promise<ActivityPaths> {
   const paths = await activityPaths(host, dataDir, sessionId);
   const res = await host.exec(['sh', '-c', PREPARE, 'ennio-activity', paths.hookScript, paths.stateFile], { input: HOOK_SCRIPT });

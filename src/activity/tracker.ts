@@ -20,9 +20,10 @@ import type { ExecResult, Host } from '../host/host.js';
 import type { HostProbe } from '../ops/host-probes.js';
 import type { EventRepo } from '../store/events.js';
 import type { SessionRecord, SessionRepo } from '../store/sessions.js';
-import type { Backend, RuntimeHandle, ScreenTarget } from '../strategies/types.js';
+import type { Backend, ScreenTarget } from '../strategies/types.js';
+import { handleOf } from '../strategies/handle-of.js';
 import { classifySteps, type ClassifyRules } from './classify.js';
-import { activityPaths } from './install.js';
+import { activityPaths, activityPathsOfMany } from './install.js';
 import { activityProbe, type ActivityAsk, type ActivitySeen, type Probe, type ProbeResult, type ProbeSession } from './probe.js';
 import { parseHookLines } from './state-lines.js';
 import { localClock, readLocalLines } from './local-state.js';
@@ -63,7 +64,6 @@ export interface ActivityRound {
 /** The activity columns of a record after an observation. */
 export type ActivityFields = Pick<SessionRecord, 'activity' | 'activity_since' | 'agent_session_id'>;
 
-const handleOf = (record: SessionRecord): RuntimeHandle => JSON.parse(record.runtime_handle ?? 'null') as RuntimeHandle;
 
 interface TmuxGroupPlan {
   probe: Probe<ProbeResult>;
@@ -103,6 +103,7 @@ export class ActivityTracker {
     const others: Planned[] = [];
     // Several configs' rounds may ride along one sweep: their keys differ by this.
     const round = randomBytes(4).toString('hex');
+    const keys = new Map<string, string>(); // most sessions share a few keys: hashed once each
     for (const item of items) {
       if (item.record.status !== 'running' || !item.record.runtime_handle) continue;
       const target = item.backend.runtime.screenTarget?.(handleOf(item.record));
@@ -112,7 +113,9 @@ export class ActivityTracker {
       }
       const batched = item.backend.runtime.sweeper?.kind === 'batch';
       // Unique per host and tmux server: probes of one sweep command are told apart by key.
-      const key = `activity:${round}:${createHash('sha256').update(JSON.stringify([item.backend.host.label, target.server, batched])).digest('hex').slice(0, 16)}`;
+      const id = JSON.stringify([item.backend.host.label, target.server, batched]);
+      let key = keys.get(id);
+      if (!key) keys.set(id, (key = `activity:${round}:${createHash('sha256').update(id).digest('hex').slice(0, 16)}`));
       const group = byKey.get(key) ?? { host: item.backend.host, target, batched, items: [] };
       group.items.push(item);
       byKey.set(key, group);
@@ -165,14 +168,15 @@ export class ActivityTracker {
    */
   private async planTmuxGroup(host: Host, target: ScreenTarget, items: readonly Planned[]): Promise<TmuxGroupPlan> {
     const now = Date.now();
-    const prepared = await Promise.all(
-      items.map(async (item) => {
-        const memory = memoryOf(item.record);
-        const paths = await activityPaths(host, item.backend.dataDir, item.record.id);
-        const agent = agentPlugin(item.record.agent).activity;
-        return { item, memory, paths, agent, session: handleOf(item.record).id };
-      }),
-    );
+    // Synchronous per session (a sweep plans 1,000 of them): one promise per data dir, not per session.
+    const pathsOf = await activityPathsOfMany(host, items.map((item) => ({ dataDir: item.backend.dataDir, sessionId: item.record.id })));
+    const prepared = items.map((item, i) => ({
+      item,
+      memory: memoryOf(item.record),
+      paths: pathsOf[i]!,
+      agent: agentPlugin(item.record.agent).activity,
+      session: handleOf(item.record).id,
+    }));
     const targets = prepared.map((p) => ({
       session: p.session,
       stateFile: host.isRemote ? p.paths.stateFile : '',

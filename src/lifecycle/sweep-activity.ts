@@ -10,6 +10,7 @@ import type { ActivityRound, ActivityTracker } from '../activity/tracker.js';
 import type { ExecResult } from '../host/host.js';
 import type { SessionRecord } from '../store/sessions.js';
 import type { Backend } from '../strategies/types.js';
+import { backendsOf, isFailed } from './backends-of.js';
 import { sweep, type SweepReport } from './sweep.js';
 import type { SessionView, StatusSweep, SweepPlan } from './sweep-status.js';
 
@@ -33,7 +34,14 @@ export class ActivitySweep {
    */
   async plan(plan: SweepPlan): Promise<ActivityRound> {
     const wanted = plan.records.filter((r) => !plan.failed.has(r.id) && (r.status === 'running' || (r.status === 'exited' && r.activity !== 'exited')));
-    return this.tracker.plan(await Promise.all(wanted.map(async (record) => ({ record, backend: await this.backendOf(record) }))));
+    const backends = await backendsOf(wanted, this.backendOf);
+    return this.tracker.plan(
+      wanted.map((record) => {
+        const backend = backends.get(record.id)!;
+        if (isFailed(backend)) throw backend.failed;
+        return { record, backend };
+      }),
+    );
   }
 
   /** After the sweep: the views with what their agents do (unreachable hosts keep the last known). */

@@ -7,9 +7,11 @@
  */
 import type { EventRepo } from '../store/events.js';
 import type { SessionRecord, SessionRepo } from '../store/sessions.js';
-import type { Backend, RuntimeHandle } from '../strategies/types.js';
+import type { Backend } from '../strategies/types.js';
 import { unreachableFrom, type Unreachable } from '../services/unreachable.js';
 import { sweep, type SessionCheck, type SweepTarget } from './sweep.js';
+import { backendsOf, isFailed } from './backends-of.js';
+import { handleOf } from '../strategies/handle-of.js';
 
 /** Set when the host could not be reached (the stored status is shown unchanged), with why. */
 export interface SessionView extends SessionRecord, Partial<Unreachable> {}
@@ -32,10 +34,7 @@ export interface SweepStore {
   backendOf(record: SessionRecord): Promise<Backend>;
 }
 
-/** The runtime handle a record keeps (callers check that it has one). */
-export function handleOf(record: SessionRecord): RuntimeHandle {
-  return JSON.parse(record.runtime_handle ?? 'null') as RuntimeHandle;
-}
+export { handleOf };
 
 /** "(next try in 8 s)": shown while the orchestrator leaves a down host alone. */
 function withRetry(view: Unreachable, retryAt: number | undefined): Unreachable {
@@ -51,16 +50,13 @@ export class StatusSweep {
   async plan(records: SessionRecord[]): Promise<SweepPlan> {
     const targets: SweepTarget[] = [];
     const failed = new Map<string, unknown>();
-    await Promise.all(
-      records.map(async (r) => {
-        if (r.status !== 'running' || !r.runtime_handle) return;
-        try {
-          targets.push({ id: r.id, runtime: (await this.store.backendOf(r)).runtime, handle: handleOf(r) });
-        } catch (err) {
-          failed.set(r.id, err);
-        }
-      }),
-    );
+    const live = records.filter((r) => r.status === 'running' && r.runtime_handle);
+    const backends = await backendsOf(live, (r) => this.store.backendOf(r));
+    for (const r of live) {
+      const backend = backends.get(r.id)!;
+      if (isFailed(backend)) failed.set(r.id, backend.failed);
+      else targets.push({ id: r.id, runtime: backend.runtime, handle: handleOf(r) });
+    }
     return { records, targets, failed };
   }
 

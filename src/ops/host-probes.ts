@@ -29,13 +29,15 @@ export function assertProbeKey(key: string): void {
 }
 
 /** The probes once each (the first of a key wins; one key with two argvs is a bug). */
+const sameArgv = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
 export function uniqueProbes(probes: readonly HostProbe[]): HostProbe[] {
   const byKey = new Map<string, HostProbe>();
   for (const p of probes) {
     assertProbeKey(p.key);
     if (p.argv.length === 0) throw new EnnioError('INVALID_ARGUMENT', `probe ${p.key} has an empty argv`);
     const seen = byKey.get(p.key);
-    if (seen && JSON.stringify(seen.argv) !== JSON.stringify(p.argv)) {
+    if (seen && seen !== p && !sameArgv(seen.argv, p.argv)) {
       throw new EnnioError('INTERNAL', `two different probes share the key ${p.key}`);
     }
     if (!seen) byKey.set(p.key, p);

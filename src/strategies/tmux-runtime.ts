@@ -1,7 +1,6 @@
-import { EnnioError } from '../core/errors.js';
 import type { Host } from '../host/host.js';
 import * as tmux from '../ops/tmux.js';
-import type { ProbeResult } from '../ops/host-probes.js';
+import type { HostProbe, ProbeResult } from '../ops/host-probes.js';
 import type { HostProbeSweeper, LaunchSpec, Runtime, RuntimeHandle, RuntimeStatus, ScreenTarget, TerminalSize, TerminalStream } from './types.js';
 import { openTmuxTerminal } from './tmux-terminal.js';
 import { currentEnv } from '../core/request-env.js';
@@ -48,12 +47,17 @@ export function statusFromPanes(panes: ReadonlyMap<string, tmux.PaneState>, name
 export function tmuxSweeper(host: Host): HostProbeSweeper {
   // Every session of a server reads the same result: parse it once, not once per session.
   const parsed = new WeakMap<ProbeResult, Map<string, tmux.PaneState>>();
+  // ...and ask with one probe object per server: a sweep asks once per session.
+  const probes = new Map<string, HostProbe>();
   return {
     kind: 'host-probe',
     host,
     probeFor(handle) {
       const server = serverFromHandle(handle);
-      return { key: tmuxProbeKey(server), argv: tmux.listPanesArgv(server) };
+      const key = tmuxProbeKey(server);
+      let probe = probes.get(key);
+      if (!probe) probes.set(key, (probe = { key, argv: tmux.listPanesArgv(server) }));
+      return probe;
     },
     statusOf(handle, result) {
       let panes = parsed.get(result);
