@@ -15,6 +15,7 @@ import { SessionManager } from '../src/services/session-manager.js';
 import { openStore } from '../src/store/db.js';
 import { sshdSkipReason, startSshd, type TestSshd } from '../test/helpers/sshd.js';
 import { benchSshdExtra, loginRcNote, measure, ms, printTable } from './lib.js';
+import { killTmuxServer } from '../test/helpers/tmux-server.js';
 
 const SPAWNS = Number(process.argv[2] ?? 15);
 const CLI = resolve(import.meta.dirname, '../dist/cli.js');
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   } finally {
     await backends?.close();
     store.close();
-    spawnSync('tmux', ['-L', socket, 'kill-server']);
+    killTmuxServer(socket);
     await sshd?.stop();
     rmSync(work, { recursive: true, force: true });
   }

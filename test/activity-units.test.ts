@@ -13,6 +13,7 @@ import { activityProbe, parseProbe, screenArgv, wantsScreen } from '../src/activ
 import { parseHookLines } from '../src/activity/state-lines.js';
 import { agentPlugin } from '../src/agents/index.js';
 import { CLAUDE_HOOK_EVENTS, mergeClaudeHooks } from '../src/agents/claude-hooks.js';
+import { killTmuxServer } from './helpers/tmux-server.js';
 
 let dir: string;
 let script: string;
@@ -123,7 +124,7 @@ describe('reading activity on the host itself (ennio-node)', () => {
       }
       expect(screenArgv({ socket }, 'w1')).toEqual(['tmux', '-u', '-L', socket, 'capture-pane', '-p', '-J', '-t', '=w1:']);
     } finally {
-      spawnSync('tmux', ['-L', socket, 'kill-server']);
+      killTmuxServer(socket);
     }
   });
 

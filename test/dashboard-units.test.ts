@@ -18,6 +18,7 @@ import { BrowserAuth, cookieValue, sameOrigin } from '../src/server/web-auth.js'
 import { openTmuxTerminal } from '../src/strategies/tmux-terminal.js';
 import type { TerminalStream } from '../src/strategies/types.js';
 import { waitFor } from './helpers/cli.js';
+import { killTmuxServer } from './helpers/tmux-server.js';
 
 function parse(chunks: Buffer[]): { blocks: Array<[boolean, boolean, string[]]>; output: Buffer; notes: string[] } {
   const blocks: Array<[boolean, boolean, string[]]> = [];
@@ -123,7 +124,7 @@ describe('terminal stream on a real tmux', () => {
   });
   afterAll(() => {
     terminal?.close();
-    spawnSync('tmux', ['-L', socket, 'kill-server']);
+    killTmuxServer(socket);
     rmSync(dir, { recursive: true, force: true });
   });
 

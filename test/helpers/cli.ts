@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { killTmuxServer } from './tmux-server.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli.js');
@@ -98,7 +99,7 @@ export function createWorld(): World {
     cleanup() {
       // The orchestrator a command started for this world (none in-process mode: harmless).
       spawnSync(process.execPath, [CLI, 'stop'], { cwd: dir, env: { ...env, ENNIO_NO_SERVER: '' }, timeout: 60_000 });
-      spawnSync('tmux', ['-L', socket, 'kill-server']);
+      killTmuxServer(socket);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
+import { killTmuxServer } from './tmux-server.js';
+export { killTmuxServer };
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BUNDLE = join(ROOT, 'dist/ennio-node.cjs');
 
@@ -58,36 +60,6 @@ export function tempDir(prefix: string): string {
 let counter = 0;
 export function uniqueSocket(prefix = 'nt'): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
-}
-
-/** Pids whose command line names this (unique, test-made) tmux socket. */
-function tmuxPidsFor(socket: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      if (args[0]?.startsWith('tmux') && args.includes(socket)) pids.push(Number(name));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return pids;
-}
-
-export function killTmuxServer(socket: string): void {
-  spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore', timeout: 10_000 });
-  // A control client whose daemon was SIGKILLed a moment earlier can keep the server
-  // from finishing kill-server; these processes are ours (the socket name is unique).
-  for (const pid of tmuxPidsFor(socket)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  // tmux leaves the socket file behind; do not litter /tmp/tmux-<uid>/.
-  rmSync(join(tmpdir(), `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
 }
 
 export function tmux(socket: string, ...args: string[]): { code: number; stdout: string } {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { sshConfig, type SshConfig } from '../../src/config/schema.js';
 import { buildTarget, type ResolvedSshTarget } from '../../src/host/ssh/resolve.js';
 import { stopProcess, type TestSshd } from './sshd.js';
+import { killTmuxServer } from './tmux-server.js';
 
 type SshConfigInput = Partial<Omit<SshConfig, 'auth'>> & { auth?: SshConfig['auth'] };
 
@@ -116,11 +117,7 @@ export function tmuxSocket(): { socket: string; kill(): void } {
   return {
     socket,
     kill: () => {
-      try {
-        execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-      } catch {
-        // no server on that socket (never started or already gone)
-      }
+      killTmuxServer(socket); // no server on that socket (never started, already gone): fine
     },
   };
 }
