@@ -1,5 +1,7 @@
 /** init, config, doctor, the process runtime and the demo, through the built CLI. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorld, demoProject, waitFor, type World } from './helpers/cli.js';
@@ -205,5 +207,37 @@ describe('a prompt longer than a tmux command may be', () => {
     const { workspace_path } = JSON.parse(res.stdout) as { workspace_path: string };
     expect(readFileSync(join(workspace_path, 'claude-argc'), 'utf8').trim()).toBe('0');
     expect(w.run(['-c', path, 'session', 'kill', id], { env }).code).toBe(0);
+  });
+});
+
+describe('typed in a pane of another tmux server', () => {
+  it("still finds ennio's sessions on the default server, and never records them as exited", async () => {
+    // An isolated "default" tmux server ($TMUX_TMPDIR), and the caller's own terminal: a
+    // pane of another server, whose $TMUX tmux would follow when no -L/-S is given.
+    const tmuxDir = mkdtempSync(join(tmpdir(), 'ennio-tmuxdir-'));
+    const tmuxIn = (...args: string[]): { status: number | null; stdout: string } =>
+      spawnSync('tmux', args, { env: { ...process.env, TMUX_TMPDIR: tmuxDir, TMUX: '' }, encoding: 'utf8' });
+    try {
+      expect(tmuxIn('-L', 'terminal', 'new-session', '-d', '-s', 'mine').status).toBe(0);
+      const pid = tmuxIn('-L', 'terminal', 'display-message', '-p', '#{pid}').stdout.trim();
+      const outside = { ENNIO_TMUX_SOCKET: '', TMUX_TMPDIR: tmuxDir };
+      const inPane = { ...outside, TMUX: `${join(tmuxDir, `tmux-${process.getuid?.() ?? 0}`, 'terminal')},${pid},0`, TMUX_PANE: '%0' };
+      w.writeConfig(demoProject());
+      const spawned = w.run(['spawn', 'app', '--json'], { env: inPane });
+      expect(spawned.stderr).toBe('');
+      const id = (JSON.parse(spawned.stdout) as { id: string }).id;
+      expect(tmuxIn('has-session', '-t', `=${id}`).status).toBe(0); // on the default server, not the caller's
+      await waitFor(() => w.run(['logs', id], { env: inPane }).stdout.includes('demo-agent ready'), 'the agent, read from inside the pane');
+      expect(w.run(['send', id, 'hello from a pane'], { env: inPane }).code).toBe(0);
+      await waitFor(() => w.run(['logs', id], { env: inPane }).stdout.includes('message #1'), 'the answer, read from inside the pane');
+      const shown = JSON.parse(w.run(['status', '--json'], { env: inPane }).stdout) as Array<{ id: string; status: string }>;
+      expect(shown.find((s) => s.id === id)?.status).toBe('running');
+      expect(w.run(['session', 'kill', id], { env: inPane }).code).toBe(0);
+      expect(tmuxIn('has-session', '-t', `=${id}`).status).not.toBe(0);
+    } finally {
+      tmuxIn('kill-server');
+      tmuxIn('-L', 'terminal', 'kill-server');
+      rmSync(tmuxDir, { recursive: true, force: true });
+    }
   });
 });

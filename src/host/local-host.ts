@@ -22,6 +22,20 @@ function killTree(pid: number): void {
   for (const c of children) killTree(c);
 }
 
+/**
+ * The environment a command runs with: the caller's, without $TMUX and $TMUX_PANE. tmux
+ * follows $TMUX to a server when no -L/-S is given, also from inside the sweep's `sh -c`
+ * scripts: an `ennio` typed in a pane of another tmux server would look for ennio's
+ * default-server sessions there, not find them, and record them as exited. ennio names
+ * its tmux server itself (-L, or the default); nothing it runs here is inside the caller's pane.
+ */
+function envFor(extra: Record<string, string> = {}): Record<string, string> {
+  const env = { ...definedEnv(currentEnv()), ...extra };
+  delete env['TMUX'];
+  delete env['TMUX_PANE'];
+  return env;
+}
+
 /** Runs argv on this machine with child_process.spawn (never through a shell). */
 export class LocalHost implements Host {
   readonly label = 'local';
@@ -33,7 +47,7 @@ export class LocalHost implements Host {
     return new Promise((resolve) => {
       const child = spawn(file, args, {
         cwd: options.cwd,
-        env: { ...definedEnv(currentEnv()), ...options.env },
+        env: envFor(options.env),
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       const out: Buffer[] = [];
@@ -83,7 +97,7 @@ export class LocalHost implements Host {
   openStream(argv: readonly string[]): Promise<HostStream> {
     const [file, ...args] = argv;
     if (file === undefined) return Promise.reject(new Error('LocalHost.openStream: empty argv'));
-    const child = spawn(file, args, { env: definedEnv(currentEnv()), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { env: envFor(), stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     const end = new StreamEnd();
     const finish = (why: string): void => end.finish(why);
