@@ -109,6 +109,8 @@ describe('demo', () => {
     const list = JSON.parse(w.run(['-c', join(cfg!, 'ennio.yaml'), 'status', '--json']).stdout) as Array<{ id: string; status: string }>;
     expect(list.map((s) => s.status).sort()).toEqual(['killed', 'running']);
     for (const s of list.filter((x) => x.status === 'running')) w.run(['-c', join(cfg!, 'ennio.yaml'), 'session', 'kill', s.id]);
+    // The demo keeps its repo and config for the user to try things in; a test does not.
+    rmSync(cfg!, { recursive: true, force: true });
   });
 });
 
