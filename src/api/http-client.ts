@@ -1,7 +1,7 @@
 /**
  * EnnioApi over the orchestrator's Unix socket: what the CLI is when an orchestrator runs.
- * Imports only node:http and light modules, so a command answered by the orchestrator
- * starts in tens of milliseconds.
+ * Imports only light modules (not even node:http: unix-http.ts), so a command answered by
+ * the orchestrator starts in tens of milliseconds.
  */
 import { EnnioError, type ErrorCode } from '../core/errors.js';
 import type { CleanupResult, DashboardLogin, EnnioApi, NodeConnectJson, NodeDisconnectJson, NodeListJson, NodeStatusJson, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest, WaitRequest, WaitResult, WireError } from './contract.js';

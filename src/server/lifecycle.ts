@@ -258,8 +258,8 @@ export class Lifecycle {
   /**
    * How old the latest sweep may be and still answer status. The next one starts an interval
    * after the last ended, so a result is normally up to interval + a sweep's time old: with
-   * 1,000 sessions a sweep takes ~0.5 s (more on a loaded machine), and a fixed 1.5 intervals
-   * made one status in five wait for a whole sweep.
+   * 1,000 sessions a sweep takes ~0.5 s (more on a loaded machine), past a fixed 1.5
+   * intervals, and a status would then wait for a whole sweep.
    */
   private freshForMs(): number {
     return this.intervalMs() * 1.5 + 2 * (this.lastSweep?.ms ?? 0);

@@ -7,7 +7,8 @@
 import { trace } from '../core/trace.js';
 import { EnnioError, isEnnioError } from '../core/errors.js';
 import { normalizeMessage } from '../ops/message.js';
-import { handleOf, type SessionView } from '../lifecycle/sweep-status.js';
+import type { SessionView } from '../lifecycle/sweep-status.js';
+import { handleOf } from '../strategies/handle-of.js';
 import type { EventRepo } from '../store/events.js';
 import { RESTORABLE_STATUSES, type SessionRecord } from '../store/sessions.js';
 import type { Backend, RuntimeHandle, TerminalSize, TerminalStream } from '../strategies/types.js';

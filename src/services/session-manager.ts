@@ -14,7 +14,8 @@ import { exists, joinPath } from '../ops/fs.js';
 import { assertBranchName } from '../ops/branch-name.js';
 import { normalizeMessage } from '../ops/message.js';
 import type { SessionCheck, SweepReport } from '../lifecycle/sweep.js';
-import { handleOf, StatusSweep, type SessionView, type SweepPlan } from '../lifecycle/sweep-status.js';
+import { StatusSweep, type SessionView, type SweepPlan } from '../lifecycle/sweep-status.js';
+import { handleOf } from '../strategies/handle-of.js';
 // Defined with the sweep that yields them; SessionManager's callers keep importing them from here.
 export type { SessionView, SweepPlan } from '../lifecycle/sweep-status.js';
 import { ActivitySweep } from '../lifecycle/sweep-activity.js';

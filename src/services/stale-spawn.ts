@@ -5,7 +5,7 @@
 import { sameProcessAlive } from '../core/proc.js';
 import { exists } from '../ops/fs.js';
 import { branchExists } from '../ops/git-workspace.js';
-import { handleOf } from '../lifecycle/sweep-status.js';
+import { handleOf } from '../strategies/handle-of.js';
 import type { EventRepo } from '../store/events.js';
 import type { SessionRecord, SessionRepo } from '../store/sessions.js';
 import type { Backend } from '../strategies/types.js';
