@@ -12,7 +12,7 @@
  * Everything it starts is stopped and removed at the end, also on failure.
  */
 import { benchSshdExtra, ControlMasterHost, loginRcNote, measure, ms, printTable, type Stats } from './lib.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Host } from '../src/host/host.js';
@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     const kh = join(work, 'known_hosts');
     const server: TmuxServer = { socket: tmux.socket };
 
+    mkdirSync(join(work, 'ws')); // the daemon starts runtimes only inside its workspace root
     // Cold: SSH connect + probe + upload + verify + start + first healthy Heartbeat.
     const t0 = performance.now();
     const host = registry.get(targetFor(sshd, kh), { warn: () => undefined });
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
     const coldMs = performance.now() - t0;
 
     const n = node;
-    const h = await n.createRuntime({ sessionId: 'bench-node', name: 'bench-node', launchCommand: 'exec cat', env: {}, cwd: '/tmp' });
+    const h = await n.createRuntime({ sessionId: 'bench-node', name: 'bench-node', launchCommand: 'exec cat', env: {}, cwd: join(work, 'ws') });
     const viaNode: Ops = {
       GetOutput: await measure(ITERATIONS, () => n.getOutput(h, 100)),
       SendMessage: await measure(ITERATIONS, (i) => n.sendMessage(h, `bench ${i}`)),

@@ -4,6 +4,7 @@
  * giving the same results — also after the tmux server went away (fallback).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Host } from '../src/host/host.js';
 import { LocalHost } from '../src/host/local-host.js';
 import { ControlModeHost, controlPlan } from '../src/node/daemon/control-host.js';
 import { CONTROL_SESSION, ControlParser } from '../src/node/daemon/tmux-control.js';
@@ -41,10 +42,19 @@ describe('ControlParser', () => {
 describe('controlPlan', () => {
   it('takes the hot commands of the ops, quoted for tmux', () => {
     const argv = tmux.sendLiteralArgv({ socket: 's1' }, 'a', `it's $HOME #{x} ~ {}`);
-    expect(controlPlan(argv)).toEqual({ base: ['tmux', '-u', '-L', 's1'], line: `send-keys '-t' '=a:' '-l' '--' 'it'\\''s $HOME #{x} ~ {}'` });
+    expect(controlPlan(argv)).toEqual({ base: ['tmux', '-u', '-L', 's1'], line: `send-keys '-t' '=a:' '-l' '--' 'it'\\''s $HOME #{x} ~ {}'`, commands: 1 });
     expect(controlPlan(tmux.capturePaneArgv({}, 'a', 5))?.base).toEqual(['tmux', '-u']);
     // tmuxArg's `\;` (argv mode) becomes a plain ';' inside quotes.
     expect(controlPlan(tmux.sendLiteralArgv({}, 'a', 'x;'))?.line).toMatch(/'x;'$/);
+  });
+
+  it('keeps a command sequence (send: has-session ; send-keys ; …) one line of several commands', () => {
+    const plan = controlPlan(['tmux', '-u', 'has-session', '-t', '=a', ';', 'send-keys', '-t', '=a:', '-l', '--', 'x\\;', ';', 'display-message', '-p', '#{pane_dead}']);
+    expect(plan).toEqual({ base: ['tmux', '-u'], line: `has-session '-t' '=a' ; send-keys '-t' '=a:' '-l' '--' 'x;' ; display-message '-p' '#{pane_dead}'`, commands: 3 });
+    // One slow command makes the whole sequence spawn; an empty command is not a sequence.
+    expect(controlPlan(['tmux', 'has-session', ';', 'new-session', '-d'])).toBeUndefined();
+    expect(controlPlan(['tmux', 'has-session', ';', ';', 'list-panes'])).toBeUndefined();
+    expect(controlPlan(['tmux', 'has-session', ';'])).toBeUndefined();
   });
 
   it('leaves everything else to spawning', () => {
@@ -84,6 +94,24 @@ describe('ControlModeHost against real tmux', () => {
     expect(viaControl).toBe(viaSpawn);
     for (const text of tricky) expect(viaControl.split('\n')).toContain(text);
     expect(await tmux.paneStates(fast, server)).toEqual(await tmux.paneStates(local, server));
+  });
+
+  it('types a message without spawning tmux once the control client runs, and a failing sequence stops where tmux stops', async () => {
+    const spawned: string[][] = [];
+    const counting: Host = { label: 'local', isRemote: false, exec: (argv, o) => (spawned.push([...argv]), local.exec(argv, o)), homeDir: () => local.homeDir(), close: async () => {} } as Host;
+    const counted = new ControlModeHost(counting);
+    cleanup.add(() => counted.close());
+    expect(await tmux.liveness(counted, server, 'agent')).toBe('running'); // spawned; starts the control client
+    await waitUntil(async () => { spawned.length = 0; await tmux.liveness(counted, server, 'agent'); return spawned.length; }, (n) => n === 0, 'the control client to take commands');
+    await tmux.sendMessage(counted, server, 'agent', 'via control mode');
+    expect(spawned).toEqual([]);
+    await waitUntil(() => tmux.capture(local, server, 'agent', 400), (o) => o.split('\n').filter((l) => l === 'via control mode').length >= 2, 'the echo');
+    // has-session fails: nothing typed, the same "not running" as a spawned tmux gives.
+    await expect(tmux.sendMessage(counted, server, 'ghost', 'lost')).rejects.toMatchObject({ code: 'SESSION_STATE' });
+    expect(await counted.exec(['tmux', '-u', '-L', socket, 'has-session', '-t', '=ghost', ';', 'display-message', '-p', 'after'])).toEqual(await local.exec(['tmux', '-u', '-L', socket, 'has-session', '-t', '=ghost', ';', 'display-message', '-p', 'after']));
+    // A later command's answer is its own (the failed line's skipped commands left no blocks behind).
+    expect((await counted.exec(['tmux', '-u', '-L', socket, 'display-message', '-p', 'next'])).stdout).toBe('next\n');
+    expect(spawned).toEqual([]);
   });
 
   it('reports missing sessions like tmux does, and falls back when the server is gone', async () => {

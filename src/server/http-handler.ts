@@ -12,6 +12,7 @@ import type { Caller } from '../cli/context.js';
 import { EnnioError } from '../core/errors.js';
 import { silentSink, withProgressSink } from '../core/progress.js';
 import { withEnv } from '../core/request-env.js';
+import { trace, tracing } from '../core/trace.js';
 import type { ContextPool, PooledContext } from './contexts.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './log.js';
@@ -73,6 +74,10 @@ export function callerFor(deps: HandlerDeps, auth: RequestAuth, req: IncomingMes
 export function createHandler(deps: HandlerDeps, transport: 'unix' | 'tcp'): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     deps.touch();
+    if (tracing) {
+      trace(`request: ${req.method} ${req.url?.split('?')[0]}`);
+      res.once('finish', () => trace(`request: answered ${req.method} ${req.url?.split('?')[0]} (${res.statusCode})`));
+    }
     void handle(deps, transport, req, res).catch((err: unknown) => {
       deps.log.error('request failed', { path: req.url?.split('?')[0], error: err instanceof Error ? err.stack : String(err) });
       if (!res.headersSent) sendJson(res, 500, { error: wireError(err) });

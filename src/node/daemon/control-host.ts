@@ -21,8 +21,10 @@ const FAST = new Set(['capture-pane', 'send-keys', 'list-panes', 'kill-session',
 export interface ControlPlan {
   /** `tmux -u [-L socket]`: which server. */
   base: string[];
-  /** The command as one line for tmux's parser. */
+  /** The command sequence as one line for tmux's parser (commands joined by ` ; `). */
   line: string;
+  /** How many commands the line holds: tmux answers each with its own block. */
+  commands: number;
 }
 
 /** Undo ops' tmuxArg: in argv mode a trailing `\;` means a literal `;` (tmux strips the backslash). */
@@ -33,7 +35,9 @@ function literal(arg: string): string {
 /**
  * Whether argv can go through a control client, and as which line. Words are
  * single-quoted (tmux's parser takes them literally: no $VAR, ~, #, ; or {} meaning),
- * with ' written as '\'' exactly as in sh.
+ * with ' written as '\'' exactly as in sh. A sequence (`a ; b`, as ops' commandSequence
+ * builds for send) stays one line: tmux runs it as one group and skips the rest after a
+ * failing command, exactly as a spawned `tmux a ; b` does.
  */
 export function controlPlan(argv: readonly string[], options: ExecOptions = {}): ControlPlan | undefined {
   if (options.input !== undefined || options.cwd !== undefined || options.env !== undefined || options.timeoutMs !== undefined) return undefined;
@@ -46,12 +50,15 @@ export function controlPlan(argv: readonly string[], options: ExecOptions = {}):
     else if (a === '-L' && argv[i + 1] !== undefined) base.push(a, argv[++i]!);
     else break;
   }
-  const command = argv.slice(i);
-  if (command.length === 0 || !FAST.has(command[0]!)) return undefined;
-  // One command per line; a lone ';' (command separator) or a newline cannot be a word here.
-  if (command.some((w) => w === ';' || /[\r\n]/.test(w))) return undefined;
-  const line = command.map((w, n) => (n === 0 ? w : `'${literal(w).replace(/'/g, `'\\''`)}'`)).join(' ');
-  return { base, line };
+  const commands: string[][] = [[]];
+  for (const word of argv.slice(i)) {
+    if (word === ';') commands.push([]);
+    else commands[commands.length - 1]!.push(word);
+  }
+  // One line per sequence: a newline cannot be a word here.
+  if (commands.some((c) => c.length === 0 || !FAST.has(c[0]!) || c.some((w) => /[\r\n]/.test(w)))) return undefined;
+  const line = commands.map((c) => c.map((w, n) => (n === 0 ? w : `'${literal(w).replace(/'/g, `'\\''`)}'`)).join(' ')).join(' ; ');
+  return { base, line, commands: commands.length };
 }
 
 export class ControlModeHost implements Host {
@@ -74,7 +81,7 @@ export class ControlModeHost implements Host {
     if (client?.usable) {
       try {
         await client.ready;
-        return await client.run(plan.line);
+        return await client.run(plan.line, plan.commands);
       } catch (err) {
         if (!(err instanceof ControlGone)) throw err;
         // Gone (server restarted, client killed): spawn this one, start afresh below.

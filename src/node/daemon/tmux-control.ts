@@ -28,6 +28,9 @@ export class ControlGone extends Error {
 }
 
 interface Pending {
+  /** Blocks still to come: one per command of the line, none after a failing one. */
+  blocks: number;
+  stdout: string;
   resolve: (r: ExecResult) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
@@ -102,22 +105,29 @@ export class ControlClient {
     return this.child.pid;
   }
 
-  /** Run one tmux command line (words already quoted for tmux's parser). */
-  run(line: string): Promise<ExecResult> {
+  /**
+   * Run one tmux command line (words already quoted for tmux's parser) of `commands`
+   * commands separated by ` ; `. tmux answers each command with its own block and skips
+   * the rest of the line after one fails (its block is then the last).
+   */
+  run(line: string, commands = 1): Promise<ExecResult> {
     if (!this.alive) return Promise.reject(new ControlGone('tmux control client is gone'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.die(`tmux did not answer within ${COMMAND_TIMEOUT_MS} ms`), COMMAND_TIMEOUT_MS);
-      this.pending.push({ resolve, reject, timer });
+      this.pending.push({ blocks: commands, stdout: '', resolve, reject, timer });
       this.child.stdin.write(`${line}\n`);
     });
   }
 
   private settle(ok: boolean, lines: string[]): void {
-    const p = this.pending.shift();
+    const p = this.pending[0];
     if (!p) return; // a command we did not send (should not happen with FLAGS=1)
-    clearTimeout(p.timer);
     const text = lines.length > 0 ? `${lines.join('\n')}\n` : '';
-    p.resolve(ok ? { code: 0, stdout: text, stderr: '' } : { code: 1, stdout: '', stderr: text });
+    if (ok) p.stdout += text;
+    if (ok && --p.blocks > 0) return;
+    this.pending.shift();
+    clearTimeout(p.timer);
+    p.resolve(ok ? { code: 0, stdout: p.stdout, stderr: '' } : { code: 1, stdout: p.stdout, stderr: text });
   }
 
   private die(why: string): void {
