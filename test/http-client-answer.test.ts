@@ -8,7 +8,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpApi } from '../src/api/http-client.js';
+import { HttpApi, ServerBuildMismatch } from '../src/api/http-client.js';
 
 let dir: string;
 let server: Server;
@@ -51,6 +51,28 @@ describe('reading an answer', () => {
     await expect(follow()).rejects.toMatchObject({ code: 'SERVER_UNAVAILABLE', message: 'the orchestrator closed the stream' });
     respond = (res) => inPieces(res, Buffer.from(`${JSON.stringify({ progress: 'waiting' })}\n`), 5);
     await expect(api().list()).rejects.toMatchObject({ code: 'SERVER_UNAVAILABLE', message: 'the orchestrator ended the answer early' });
+  });
+
+  it('is done at the outcome line, without waiting for the orchestrator to close the connection', async () => {
+    let closed!: Promise<void>;
+    respond = async (res) => {
+      closed = new Promise((resolve) => res.once('close', () => resolve()));
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write(`${JSON.stringify({ result: { sessions: [{ id: 'a' }], checked_at: 'now' } })}\n`); // and no end: a busy orchestrator
+    };
+    await expect(api().list()).resolves.toEqual({ sessions: [{ id: 'a' }], checked_at: 'now' });
+    await closed; // the client hung up itself
+    respond = async (res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write(`${JSON.stringify({ error: { code: 'UNKNOWN_SESSION', message: 'no session x' } })}\n`);
+    };
+    await expect(api().info('x')).rejects.toMatchObject({ code: 'UNKNOWN_SESSION', message: 'no session x' });
+    // An orchestrator of another build: the caller replaces it (hanging up is no error of its own).
+    respond = async (res) => {
+      res.writeHead(426, { 'content-type': 'application/json' });
+      res.write('{"error":{"code":"SERVER_BUILD","message":"other build"}}');
+    };
+    await expect(api().list()).rejects.toBeInstanceOf(ServerBuildMismatch);
   });
 
   it('stops a follow it aborts itself, quietly', async () => {

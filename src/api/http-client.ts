@@ -88,7 +88,8 @@ export class HttpApi implements EnnioApi {
           ...(payload === undefined ? {} : { body: payload }),
         },
         (res) =>
-          this.readAnswer<T>(res, onText, onNotice).then(
+          // Settled on the outcome line: the answer is whole, the connection is not needed.
+          this.readAnswer<T>(res, onText, onNotice).finally(() => req.destroy()).then(
             (v) => finish(() => resolve(v)),
             // A follow that we ended ourselves (Ctrl-C, abort) is a normal end, not an error.
             (e: unknown) => finish(() => (onText && (interrupted || signal?.aborted) ? resolve(undefined as T) : reject(e))),
@@ -107,6 +108,8 @@ export class HttpApi implements EnnioApi {
 
   private readAnswer<T>(res: UnixResponse, onText?: (text: string) => void, onNotice?: (text: string) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      // First: the caller destroys the request once this settles, which ends in an 'error'.
+      res.on('error', () => reject(new EnnioError('SERVER_UNAVAILABLE', 'the orchestrator closed the stream')));
       if (res.statusCode === 426) {
         return reject(new ServerBuildMismatch('orchestrator of another build'));
       }
@@ -128,22 +131,27 @@ export class HttpApi implements EnnioApi {
         pending = [];
         return text;
       };
-      res.on('data', (chunk: Buffer) => {
-        let start = 0;
-        for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
-          line(lineOf(chunk.subarray(start, nl)));
-          start = nl + 1;
-        }
-        if (start < chunk.length) pending.push(chunk.subarray(start));
-      });
-      res.on('end', () => {
-        line(lineOf(Buffer.alloc(0)));
+      const settle = (): void => {
         if (outcome && 'error' in outcome) reject(toError(outcome.error));
         else if (outcome) resolve(outcome.result as T);
         // Every answer ends with its outcome line: without one, the orchestrator went away.
         else reject(new EnnioError('SERVER_UNAVAILABLE', onText ? 'the orchestrator closed the stream' : 'the orchestrator ended the answer early', { hint: 'see $ENNIO_HOME/logs/server.log' }));
+      };
+      res.on('data', (chunk: Buffer) => {
+        let start = 0;
+        for (let nl = chunk.indexOf(10); nl >= 0 && !outcome; nl = chunk.indexOf(10, start)) {
+          line(lineOf(chunk.subarray(start, nl)));
+          start = nl + 1;
+        }
+        // The outcome line is the last: done without waiting for the orchestrator to close
+        // the connection, which it does a tick later, or a sweep later when one is running.
+        if (outcome) return settle();
+        if (start < chunk.length) pending.push(chunk.subarray(start));
       });
-      res.on('error', () => reject(new EnnioError('SERVER_UNAVAILABLE', 'the orchestrator closed the stream')));
+      res.on('end', () => {
+        if (!outcome) line(lineOf(Buffer.alloc(0)));
+        settle();
+      });
     });
   }
 
