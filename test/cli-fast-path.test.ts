@@ -128,6 +128,11 @@ describe('fast path end to end', () => {
     expect(status.code).toBe(0);
     expect((JSON.parse(status.stdout) as Array<{ id: string }>).map((s) => s.id)).toEqual([id]);
     expect(status.loaded).not.toContain('program.mjs');
+    // Rendered by the orchestrator (wire.ts, PRINT_HEADER): the program's printJson, byte for byte in form.
+    expect(status.stdout).toBe(`${JSON.stringify(JSON.parse(status.stdout), null, 2)}\n`);
+    const local = w.run(['--no-server', 'status', '--json']);
+    const shape = (out: string): Array<[string, string[]]> => (JSON.parse(out) as Array<Record<string, unknown>>).map((s) => [s['id'] as string, Object.keys(s)]);
+    expect(shape(status.stdout)).toEqual(shape(local.stdout));
 
     const send = loadsOf(['send', id, 'fast', 'path', 'ping']);
     expect(send).toMatchObject({ code: 0, stdout: `sent 14 bytes to ${id}\n` });

@@ -75,6 +75,22 @@ describe('reading an answer', () => {
     await expect(api().list()).rejects.toBeInstanceOf(ServerBuildMismatch);
   });
 
+  it('takes --json output the orchestrator rendered: exactly the bytes announced by the outcome line, in any pieces', async () => {
+    const rendered = Buffer.from(`${JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ id: `s-${i}`, note: 'déjà ✓ 🚀' })), null, 2)}\n`, 'utf8');
+    let header: string | string[] | undefined;
+    for (const size of [5, 4096, 1 << 20]) {
+      respond = async (res) => {
+        await inPieces(res, Buffer.concat([Buffer.from(`${JSON.stringify({ progress: 'waiting' })}\n${JSON.stringify({ result: null, printed: rendered.length })}\n`), rendered]), size);
+      };
+      server.once('request', (req) => void (header = req.headers['x-ennio-print']));
+      expect((await api().listPrinted()).equals(rendered)).toBe(true);
+      expect(header).toBe('json');
+    }
+    // Fewer bytes than announced, then the connection closed: the orchestrator went away.
+    respond = (res) => inPieces(res, Buffer.concat([Buffer.from(`${JSON.stringify({ result: null, printed: rendered.length })}\n`), rendered.subarray(0, 1000)]), 300);
+    await expect(api().listPrinted()).rejects.toMatchObject({ code: 'SERVER_UNAVAILABLE', message: 'the orchestrator ended the answer early' });
+  });
+
   it('stops a follow it aborts itself, quietly', async () => {
     const stop = new AbortController();
     const texts: string[] = [];

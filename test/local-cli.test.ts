@@ -243,3 +243,17 @@ describe('typed in a pane of another tmux server', () => {
     }
   });
 });
+
+describe('a reader that goes away (`ennio status | head`)', () => {
+  it('stops quietly with the status of a closed pipe, in both modes and on the fast path', async () => {
+    w.writeConfig(demoProject());
+    for (const args of [['status'], ['status', '--json'], ['--version'], ['config', 'show']]) {
+      const child = w.start(args);
+      child.stdout!.destroy(); // gone before the command's first write (node alone takes ~70 ms to start)
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+      expect({ args, code, stderr }).toEqual({ args, code: 141, stderr: '' });
+    }
+  });
+});

@@ -6,7 +6,7 @@
 import { EnnioError, type ErrorCode } from '../core/errors.js';
 import type { CleanupResult, DashboardLogin, EnnioApi, NodeConnectJson, NodeDisconnectJson, NodeListJson, NodeStatusJson, ListResult, OutputResult, SendResult, SessionInfoJson, SessionJson, SpawnRequest, WaitRequest, WaitResult, WireError } from './contract.js';
 import { unixRequest, type UnixResponse } from './unix-http.js';
-import { BUILD_HEADER, CALLER_HEADER, encodeCaller, NDJSON, REQUEST_ID_HEADER, type WireCaller, type WireLine } from './wire.js';
+import { BUILD_HEADER, CALLER_HEADER, encodeCaller, NDJSON, PRINT_HEADER, REQUEST_ID_HEADER, type WireCaller, type WireLine } from './wire.js';
 
 let requests = 0;
 /**
@@ -46,8 +46,11 @@ export class HttpApi implements EnnioApi {
     this.callerHeader = encodeCaller(opts.caller);
   }
 
-  /** One request; its answer is NDJSON lines. `onText` receives streamed output lines. */
-  call<T>(method: string, path: string, body?: unknown, onText?: (text: string) => void, signal?: AbortSignal, onNotice?: (text: string) => void): Promise<T> {
+  /**
+   * One request; its answer is NDJSON lines. `onText` receives streamed output lines.
+   * `print: 'json'` asks for what `--json` prints, rendered by the orchestrator (wire.ts).
+   */
+  call<T>(method: string, path: string, body?: unknown, onText?: (text: string) => void, signal?: AbortSignal, onNotice?: (text: string) => void, print?: 'json'): Promise<T> {
     const rid = requestId();
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
@@ -83,6 +86,7 @@ export class HttpApi implements EnnioApi {
             [CALLER_HEADER]: this.callerHeader,
             [BUILD_HEADER]: this.opts.build,
             [REQUEST_ID_HEADER]: rid,
+            ...(print ? { [PRINT_HEADER]: print } : {}),
             ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
           },
           ...(payload === undefined ? {} : { body: payload }),
@@ -113,7 +117,7 @@ export class HttpApi implements EnnioApi {
       if (res.statusCode === 426) {
         return reject(new ServerBuildMismatch('orchestrator of another build'));
       }
-      let outcome: { result: unknown } | { error: WireError } | undefined;
+      let outcome: { result: unknown; printed?: number } | { error: WireError } | undefined;
       const line = (text: string): void => {
         if (!text) return;
         const msg = JSON.parse(text) as WireLine;
@@ -131,17 +135,30 @@ export class HttpApi implements EnnioApi {
         pending = [];
         return text;
       };
+      /** Rendered output announced by the outcome line: its bytes so far. */
+      let printed: { bytes: Buffer[]; length: number; want: number } | undefined;
       const settle = (): void => {
         if (outcome && 'error' in outcome) reject(toError(outcome.error));
-        else if (outcome) resolve(outcome.result as T);
-        // Every answer ends with its outcome line: without one, the orchestrator went away.
+        else if (printed && printed.length >= printed.want) resolve(Buffer.concat(printed.bytes, printed.length).subarray(0, printed.want) as T);
+        else if (outcome && !printed) resolve(outcome.result as T);
+        // Every answer ends with its outcome line (and what it announces): without, the orchestrator went away.
         else reject(new EnnioError('SERVER_UNAVAILABLE', onText ? 'the orchestrator closed the stream' : 'the orchestrator ended the answer early', { hint: 'see $ENNIO_HOME/logs/server.log' }));
       };
+      const takePrinted = (bytes: Buffer): void => {
+        printed!.bytes.push(bytes);
+        printed!.length += bytes.length;
+        if (printed!.length >= printed!.want) settle();
+      };
       res.on('data', (chunk: Buffer) => {
+        if (printed) return takePrinted(chunk);
         let start = 0;
         for (let nl = chunk.indexOf(10); nl >= 0 && !outcome; nl = chunk.indexOf(10, start)) {
           line(lineOf(chunk.subarray(start, nl)));
           start = nl + 1;
+        }
+        if (outcome && 'printed' in outcome && typeof outcome.printed === 'number') {
+          printed = { bytes: [], length: 0, want: outcome.printed };
+          return takePrinted(chunk.subarray(start));
         }
         // The outcome line is the last: done without waiting for the orchestrator to close
         // the connection, which it does a tick later, or a sweep later when one is running.
@@ -161,6 +178,11 @@ export class HttpApi implements EnnioApi {
 
   list(project?: string): Promise<ListResult> {
     return this.call('GET', `/api/v1/sessions${project ? `?project=${encodeURIComponent(project)}` : ''}`);
+  }
+
+  /** `status --json`'s output, rendered by the orchestrator: no parsing and re-printing here. */
+  listPrinted(project?: string): Promise<Buffer> {
+    return this.call('GET', `/api/v1/sessions${project ? `?project=${encodeURIComponent(project)}` : ''}`, undefined, undefined, undefined, undefined, 'json');
   }
 
   info(id: string): Promise<SessionInfoJson> {

@@ -9,13 +9,23 @@
  * - `accept: application/x-ndjson`: the answer is a stream of lines, zero or more
  *   {"progress": text} (what a slow request waits for), then {"result": …} or {"error": …}.
  *   Other clients get plain JSON with an HTTP status.
+ * - `x-ennio-print: json` (CLI only, on routes that have it): the orchestrator renders what
+ *   `--json` prints of the result; the outcome line is {"result": null, "printed": N} and
+ *   N raw bytes follow it. For 1,000 sessions this spares the cold CLI process parsing and
+ *   re-printing 0.5 MB of JSON (~30 ms).
  */
 import type { WireError } from './contract.js';
+
+/** What `--json` prints: indented JSON and a newline (the CLI, and the orchestrator rendering it for the CLI). */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
 
 export const CALLER_HEADER = 'x-ennio-caller';
 export const BUILD_HEADER = 'x-ennio-build';
 export const REQUEST_ID_HEADER = 'x-ennio-request-id';
 export const NDJSON = 'application/x-ndjson';
+export const PRINT_HEADER = 'x-ennio-print';
 
 export interface WireCaller {
   cwd: string;
@@ -71,4 +81,4 @@ export function httpStatusFor(code: string): number {
   }
 }
 
-export type WireLine = { progress: string } | { result: unknown } | { error: WireError } | { text: string } | { notice: string };
+export type WireLine = { progress: string } | { result: unknown; printed?: number } | { error: WireError } | { text: string } | { notice: string };

@@ -11,9 +11,13 @@ import type { GlobalOptions } from './context.js';
 import { printJson } from './output.js';
 import { sessionInfoText, sessionsTable } from './session-views.js';
 
-type Api = Pick<EnnioApi, 'list' | 'info' | 'send' | 'output' | 'follow'>;
+type Api = Pick<EnnioApi, 'list' | 'info' | 'send' | 'output' | 'follow'> & {
+  /** `--json`'s output, rendered where the sessions are (the orchestrator's HTTP client). */
+  listPrinted?(project: string | undefined): Promise<Buffer>;
+};
 
 export async function listBody(api: Api, g: GlobalOptions, project: string | undefined): Promise<void> {
+  if (g.json && api.listPrinted) return void process.stdout.write(await api.listPrinted(project));
   const { sessions } = await api.list(project);
   if (g.json) printJson(sessions);
   else process.stdout.write(`${sessionsTable(sessions)}\n`);

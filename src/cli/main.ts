@@ -8,10 +8,12 @@
 // First: the caller's environment must be whole before anything reads it.
 import './caller-env.js';
 import { VERSION } from '../core/version.js';
+import { quietOnClosedPipe } from './closed-pipe.js';
 import { recogniseHot } from './fast-path.js';
 import { runHot } from './hot-run.js';
 
 async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipe();
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     process.stdout.write(`${VERSION}\n`);
     return;

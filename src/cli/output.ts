@@ -1,4 +1,6 @@
 /** Output helpers: --json as plain machine output, ages; the table style is table.ts. */
+import { jsonText } from '../api/wire.js';
+
 export { table } from './table.js';
 
 export interface OutputMode {
@@ -6,7 +8,7 @@ export interface OutputMode {
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(jsonText(value));
 }
 
 /** "3m" style time since `iso`. */

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InProcessApi, publicSession } from '../api/in-process.js';
-import { BUILD_HEADER, CALLER_HEADER, decodeCaller, httpStatusFor, NDJSON, REQUEST_ID_HEADER } from '../api/wire.js';
+import { BUILD_HEADER, CALLER_HEADER, decodeCaller, httpStatusFor, jsonText, NDJSON, PRINT_HEADER, REQUEST_ID_HEADER } from '../api/wire.js';
 import type { Caller } from '../cli/context.js';
 import { EnnioError } from '../core/errors.js';
 import { silentSink, withProgressSink } from '../core/progress.js';
@@ -186,9 +186,17 @@ async function handle(deps: HandlerDeps, transport: 'unix' | 'tcp', req: Incomin
     const result = await withEnv(env, () => withProgressSink(sink, () => matched.route.handle(routeCtx)), abort.signal);
     if (ndjson) {
       // Always a last line, streams too: the CLI's HTTP/1.0 answer has no other framing, so an
-      // answer without one is an orchestrator that went away (src/api/unix-http.ts).
-      writeLine({ result: result ?? null });
-      res.end();
+      // answer without one is an orchestrator that went away (src/api/unix-http.ts). Only the
+      // output the CLI asked to have rendered (PRINT_HEADER) follows it, its length announced.
+      const printed = req.headers[PRINT_HEADER] === 'json' ? matched.route.printed : undefined;
+      if (printed) {
+        const bytes = Buffer.from(jsonText(printed(result)), 'utf8');
+        writeLine({ result: null, printed: bytes.length });
+        res.end(bytes);
+      } else {
+        writeLine({ result: result ?? null });
+        res.end();
+      }
     } else if (!res.headersSent) sendJson(res, 200, result);
     else res.end();
   } catch (err) {

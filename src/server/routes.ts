@@ -53,6 +53,8 @@ export interface Route {
   needsConfig: boolean;
   /** Answered only on the Unix socket (only this user can reach it). */
   unixOnly?: boolean;
+  /** What `--json` prints of the result, when the CLI asks the orchestrator to render it (wire.ts, PRINT_HEADER). */
+  printed?: (result: unknown) => unknown;
   /** Answered as a stream (NDJSON lines or SSE), not one JSON value. */
   streaming?: 'ndjson' | 'sse';
   handle(ctx: RouteContext): Promise<unknown>;
@@ -88,6 +90,7 @@ export const ROUTES: Route[] = [
     method: 'GET', path: '/api/v1/sessions', summary: 'Sessions with their checked status', query: { project: s.spawnRequest.shape.project.optional() },
     response: s.listSchema, needsConfig: true,
     handle: (c) => c.list(c.query.get('project') ?? undefined),
+    printed: (r) => (r as { sessions: unknown[] }).sessions,
   },
   {
     method: 'POST', path: '/api/v1/sessions', summary: 'Spawn a session', body: s.spawnRequest, response: s.sessionSchema, needsConfig: true,
