@@ -4,7 +4,8 @@
  * Every sample is a cold `ennio` process (node start + the command), as typed in a shell:
  * send / logs / status of a remote tmux session and of a node session through the
  * orchestrator, the same with --no-server, `ennio --version`, and beside them the same tmux
- * commands through OpenSSH with a warm ControlMaster (the common way). Loopback sshd (root).
+ * commands through OpenSSH with a warm ControlMaster (the common way), and for --no-server the same send
+ * through ssh opening a new connection (what an in-process command is up against). Loopback sshd (root).
  * Everything it starts is stopped and removed at the end, also on failure.
  * The remote account's ~/.bashrc is skipped for both sides, and its cost printed (see
  * keepLoginRc in lib.ts).
@@ -41,11 +42,9 @@ async function main(): Promise<void> {
   const w = await createRemoteWorld({ remoteEnv: () => benchSessionEnv });
   const nodePort = await freePort();
   const controlPath = join(w.dir, 'cm.sock');
-  const sshBase = [
-    '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${w.knownHosts}`, '-o', 'StrictHostKeyChecking=accept-new',
-    '-o', 'ControlMaster=auto', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=120',
-    '-i', w.sshd.clientKey, '-p', String(w.sshd.port), '-l', 'root', '127.0.0.1',
-  ];
+  const sshOptions = ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${w.knownHosts}`, '-o', 'StrictHostKeyChecking=accept-new'];
+  const sshTarget = ['-i', w.sshd.clientKey, '-p', String(w.sshd.port), '-l', 'root', '127.0.0.1'];
+  const sshBase = [...sshOptions, '-o', 'ControlMaster=auto', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=120', ...sshTarget];
   try {
     // The agent is a shell reading lines: the demo agent commits every message to git, and that
     // work (on the same 2 cores) would be measured as the send's, on both sides.
@@ -94,6 +93,12 @@ async function main(): Promise<void> {
     row('node logs (orchestrator)', timeIt(ITERATIONS, ok(['logs', nodeId, '-n', '100'])), cmLogs);
     const noServer = { ENNIO_NO_SERVER: '1' };
     row('tmux send (--no-server)', timeIt(Math.min(ITERATIONS, 15), (i) => ok(['send', tmuxId, `bench message ${i}`], noServer)()), cmSend);
+    // What --no-server is up against: OpenSSH itself opening a connection for the same command.
+    const freshSsh = [...sshOptions, ...sshTarget];
+    const sshNewConnection = timeIt(Math.min(ITERATIONS, 15), (i) => {
+      const res = spawnSync('ssh', [...freshSsh, '--', `${tmux} send-keys -t =${tmuxId}: -l 'bench ${i}' \\; send-keys -t =${tmuxId}: Enter`], { encoding: 'utf8' });
+      if (res.status !== 0) throw new Error(`ssh failed: ${res.stderr}`);
+    });
     row('ennio --version', timeIt(ITERATIONS, ok(['--version'])));
     const bareEnv = { ...process.env };
     delete bareEnv['NODE_EXTRA_CA_CERTS'];
@@ -108,7 +113,8 @@ async function main(): Promise<void> {
       ['command', 'median', 'p90', 'ControlMaster median', 'ratio'],
       ...results.map(([name, s, cm]) => [name, ms(s.median), ms(s.p90), cm ? ms(cm.median) : '', cm ? `${(s.median / cm.median).toFixed(2)}x` : '']),
     ]);
-    console.log(`\norchestrator RSS: ${rss.toFixed(0)} MB`);
+    console.log(`\nthe same tmux send through ssh with a new connection (no ControlMaster), what --no-server compares with: median ${ms(sshNewConnection.median)}, p90 ${ms(sshNewConnection.p90)}`);
+    console.log(`orchestrator RSS: ${rss.toFixed(0)} MB`);
     w.run(['node', 'disconnect', 'rnode', '--shutdown']);
   } finally {
     spawn('ssh', [...sshBase.slice(0, -1), '-O', 'exit', '127.0.0.1'], { stdio: 'ignore' });
