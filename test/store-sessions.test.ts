@@ -157,3 +157,21 @@ describe('SessionRepo', () => {
     expect(store.sessions.changeStamp()).not.toBe(afterOwn);
   });
 });
+
+describe('batch', () => {
+  it('commits the writes of a sweep, sessions and events, together, or none of them', () => {
+    for (const id of ['b-1', 'b-2']) store.sessions.insert(session(id, { status: 'running' }));
+    const record = (id: string, activity: 'idle' | 'working'): boolean =>
+      store.sessions.recordActivity(id, store.sessions.get(id)!.activity_state, { activity, activity_since: new Date().toISOString(), activity_state: `{"${activity}":1}` });
+    expect(() => store.sessions.batch(() => {
+      record('b-1', 'working');
+      store.events.append('b-1', 'activity', { activity: 'working' });
+      throw new Error('failed half-way');
+    })).toThrow('failed half-way');
+    expect(store.sessions.get('b-1')!.activity_state).toBeNull();
+    expect(store.events.list('b-1')).toEqual([]);
+    expect(store.sessions.batch(() => [record('b-1', 'working'), record('b-2', 'idle'), store.events.append('b-2', 'activity', {}).type])).toEqual([true, true, 'activity']);
+    expect([store.sessions.get('b-1')!.activity, store.sessions.get('b-2')!.activity]).toEqual(['working', 'idle']);
+    expect(store.events.list('b-2').map((e) => e.type)).toEqual(['activity']);
+  });
+});

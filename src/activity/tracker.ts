@@ -189,26 +189,29 @@ export class ActivityTracker {
     const apply = (result: ProbeResult, live: (id: string) => boolean): Map<string, ActivityFields> => {
       const out = new Map<string, ActivityFields>();
       const localNow = Date.now();
-      for (const p of prepared.filter((x) => live(x.item.record.id))) {
-        const seen: ProbeSession = result.sessions.get(p.session) ?? { lines: '' };
-        const clock = host.isRemote ? result.clock : localClock();
-        const { text, from } = host.isRemote ? { text: seen.lines, from: seen.from ?? p.memory?.cursor ?? 0 } : readLocalLines(p.paths.stateFile, p.memory?.cursor ?? 0);
-        const parsed = parseHookLines(text, clock, localNow);
-        let screen: Memory['screen'] | undefined = p.memory?.screen;
-        if (seen.windowActivity !== undefined) {
-          const mark = String(seen.windowActivity);
-          const changedAt = localNow - Math.max(0, result.clock.nowMs - seen.windowActivity * 1000);
-          screen = screen?.mark === mark ? screen : { ...screen, mark, changedAt };
-          if (seen.screen !== undefined) {
-            // window_activity counts whole seconds: a read within the second of the last change
-            // may miss a later change in that second, so it is used now but read again next time.
-            const settled = Math.floor(result.clock.nowMs / 1000) > seen.windowActivity;
-            screen = { ...screen, readMark: mark, reading: p.agent.readScreen(seen.screen), ...(settled ? {} : { unsettled: true }) };
-            if (settled) delete screen.unsettled;
+      // One transaction for the group: a first sweep writes every session's activity.
+      this.sessions.batch(() => {
+        for (const p of prepared.filter((x) => live(x.item.record.id))) {
+          const seen: ProbeSession = result.sessions.get(p.session) ?? { lines: '' };
+          const clock = host.isRemote ? result.clock : localClock();
+          const { text, from } = host.isRemote ? { text: seen.lines, from: seen.from ?? p.memory?.cursor ?? 0 } : readLocalLines(p.paths.stateFile, p.memory?.cursor ?? 0);
+          const parsed = parseHookLines(text, clock, localNow);
+          let screen: Memory['screen'] | undefined = p.memory?.screen;
+          if (seen.windowActivity !== undefined) {
+            const mark = String(seen.windowActivity);
+            const changedAt = localNow - Math.max(0, result.clock.nowMs - seen.windowActivity * 1000);
+            screen = screen?.mark === mark ? screen : { ...screen, mark, changedAt };
+            if (seen.screen !== undefined) {
+              // window_activity counts whole seconds: a read within the second of the last change
+              // may miss a later change in that second, so it is used now but read again next time.
+              const settled = Math.floor(result.clock.nowMs / 1000) > seen.windowActivity;
+              screen = { ...screen, readMark: mark, reading: p.agent.readScreen(seen.screen), ...(settled ? {} : { unsettled: true }) };
+              if (settled) delete screen.unsettled;
+            }
           }
+          this.record(p.item.record, parsed.events, screen, true, localNow, out, from + parsed.consumed);
         }
-        this.record(p.item.record, parsed.events, screen, true, localNow, out, from + parsed.consumed);
-      }
+      });
       return out;
     };
     return { probe, asks, sessionOf, apply };
