@@ -39,6 +39,15 @@ export interface HttpApiOptions {
   onProgress?: (text: string) => void;
 }
 
+interface CallOptions {
+  /** Streamed output lines (a follow). */
+  onText?: (text: string) => void;
+  onNotice?: (text: string) => void;
+  signal?: AbortSignal;
+  /** Ask for what `--json` prints, rendered by the orchestrator (wire.ts, PRINT_HEADER): the answer is those bytes. */
+  print?: 'json';
+}
+
 export class HttpApi implements EnnioApi {
   private readonly callerHeader: string;
 
@@ -46,11 +55,9 @@ export class HttpApi implements EnnioApi {
     this.callerHeader = encodeCaller(opts.caller);
   }
 
-  /**
-   * One request; its answer is NDJSON lines. `onText` receives streamed output lines.
-   * `print: 'json'` asks for what `--json` prints, rendered by the orchestrator (wire.ts).
-   */
-  call<T>(method: string, path: string, body?: unknown, onText?: (text: string) => void, signal?: AbortSignal, onNotice?: (text: string) => void, print?: 'json'): Promise<T> {
+  /** One request; its answer is NDJSON lines. */
+  call<T>(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
+    const { onText, signal, onNotice, print } = options;
     const rid = requestId();
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
@@ -182,7 +189,7 @@ export class HttpApi implements EnnioApi {
 
   /** `status --json`'s output, rendered by the orchestrator: no parsing and re-printing here. */
   listPrinted(project?: string): Promise<Buffer> {
-    return this.call('GET', `/api/v1/sessions${project ? `?project=${encodeURIComponent(project)}` : ''}`, undefined, undefined, undefined, undefined, 'json');
+    return this.call('GET', `/api/v1/sessions${project ? `?project=${encodeURIComponent(project)}` : ''}`, undefined, { print: 'json' });
   }
 
   info(id: string): Promise<SessionInfoJson> {
@@ -198,7 +205,7 @@ export class HttpApi implements EnnioApi {
   }
 
   async follow(id: string, lines: number, onText: (text: string) => void, signal: AbortSignal, onNotice?: (text: string) => void): Promise<void> {
-    await this.call('GET', `/api/v1/sessions/${encodeURIComponent(id)}/output?lines=${lines}&follow=1`, undefined, onText, signal, onNotice);
+    await this.call('GET', `/api/v1/sessions/${encodeURIComponent(id)}/output?lines=${lines}&follow=1`, undefined, { onText, signal, onNotice });
   }
 
   async attachArgv(id: string): Promise<string[]> {
