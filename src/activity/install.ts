@@ -13,20 +13,18 @@ const PREPARE =
   'umask 077 && mkdir -p -- "${1%/*}" "${2%/*}" && : > "$2" && ' +
   'if [ -f "$1" ]; then cat >/dev/null; else cat > "$1.$$.tmp" && mv -f -- "$1.$$.tmp" "$1"; fi';
 
+const pathsIn = (dir: string, sessionId: string): ActivityPaths => ({ hookScript: hookScriptPath(dir), stateFile: stateFilePath(dir, sessionId) });
+
 /** Where a session's hook script and state file are on its host (~ expanded there). */
 export async function activityPaths(host: Host, dataDir: string, sessionId: string): Promise<ActivityPaths> {
-  const dir = await expandHome(host, dataDir);
-  return { hookScript: hookScriptPath(dir), stateFile: stateFilePath(dir, sessionId) };
+  return pathsIn(await expandHome(host, dataDir), sessionId);
 }
 
 /** activityPaths of many sessions on one host: each distinct data dir is expanded once. */
 export async function activityPathsOfMany(host: Host, sessions: ReadonlyArray<{ dataDir: string; sessionId: string }>): Promise<ActivityPaths[]> {
   const dirs = new Map<string, string>();
   for (const dataDir of new Set(sessions.map((s) => s.dataDir))) dirs.set(dataDir, await expandHome(host, dataDir));
-  return sessions.map(({ dataDir, sessionId }) => {
-    const dir = dirs.get(dataDir)!;
-    return { hookScript: hookScriptPath(dir), stateFile: stateFilePath(dir, sessionId) };
-  });
+  return sessions.map(({ dataDir, sessionId }) => pathsIn(dirs.get(dataDir)!, sessionId));
 }
 
 export async function prepareActivity(host: Host, dataDir: string, sessionId: string): Promise<ActivityPaths> {

@@ -64,7 +64,6 @@ export interface ActivityRound {
 /** The activity columns of a record after an observation. */
 export type ActivityFields = Pick<SessionRecord, 'activity' | 'activity_since' | 'agent_session_id'>;
 
-
 interface TmuxGroupPlan {
   probe: Probe<ProbeResult>;
   /** The probe's questions per session id, for a batched call. */

@@ -34,7 +34,6 @@ export interface SweepStore {
   backendOf(record: SessionRecord): Promise<Backend>;
 }
 
-
 /** "(next try in 8 s)": shown while the orchestrator leaves a down host alone. */
 function withRetry(view: Unreachable, retryAt: number | undefined): Unreachable {
   if (retryAt === undefined) return view;

@@ -28,9 +28,9 @@ export function assertProbeKey(key: string): void {
   if (!KEY.test(key)) throw new EnnioError('INVALID_ARGUMENT', `invalid probe key ${JSON.stringify(key)}: use letters, digits and _.:@%+=,/-`);
 }
 
-/** The probes once each (the first of a key wins; one key with two argvs is a bug). */
 const sameArgv = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
+/** The probes once each (the first of a key wins; one key with two argvs is a bug). */
 export function uniqueProbes(probes: readonly HostProbe[]): HostProbe[] {
   const byKey = new Map<string, HostProbe>();
   for (const p of probes) {

@@ -120,13 +120,19 @@ export class SessionRepo {
   private readonly countStmt: Database.Statement<[string], { n: number }>;
   private readonly reserveTx: (project: string, max: number | undefined, record: SessionRecord) => void;
   private readonly batchTx: (fn: () => unknown) => unknown;
-  private activityStmt: Database.Statement | undefined;
+  private readonly activityStmt: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.batchTx = db.transaction((fn: () => unknown) => fn());
     this.insertStmt = db.prepare(`INSERT INTO sessions (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
     this.getStmt = db.prepare<[string], SessionRecord>('SELECT * FROM sessions WHERE id = ?');
     this.allStmt = db.prepare<[], SessionRecord>('SELECT * FROM sessions');
+    // Prepared once: a first sweep records 1,000 of these.
+    this.activityStmt = db.prepare(
+      `UPDATE sessions SET activity = @activity, activity_since = @activity_since, activity_state = @activity_state,
+         agent_session_id = coalesce(@agent_session_id, agent_session_id)
+       WHERE id = @id AND activity_state IS @expected`,
+    );
     this.stampStmts = [db.prepare<[], number>('PRAGMA data_version').pluck(), db.prepare<[], number>('SELECT total_changes()').pluck()];
     this.countStmt = db.prepare<[string], { n: number }>(
       `SELECT count(*) AS n FROM sessions WHERE project = ? AND status IN (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')})`,
@@ -230,12 +236,6 @@ export class SessionRepo {
     expectedState: string | null,
     patch: Pick<SessionRecord, 'activity' | 'activity_since' | 'activity_state'> & Partial<Pick<SessionRecord, 'agent_session_id'>>,
   ): boolean {
-    // Prepared once: a first sweep records 1,000 of these.
-    this.activityStmt ??= this.db.prepare(
-      `UPDATE sessions SET activity = @activity, activity_since = @activity_since, activity_state = @activity_state,
-         agent_session_id = coalesce(@agent_session_id, agent_session_id)
-       WHERE id = @id AND activity_state IS @expected`,
-    );
     const res = this.activityStmt.run({ ...patch, agent_session_id: patch.agent_session_id ?? null, id, expected: expectedState });
     return res.changes > 0;
   }
@@ -254,16 +254,16 @@ export class SessionRepo {
     return this.db.prepare('DELETE FROM sessions WHERE id = ?').run(id).changes > 0;
   }
 
-  /** Sessions of `project` holding a slot (spawning or running). */
   /**
    * Runs `fn` as one transaction (with the events written meanwhile: one database). A sweep
-   * recording the activity of 1,000 sessions commits once instead of 1,000 times (~1 s of
-   * the orchestrator's first sweep).
+   * recording the activity of 1,000 sessions commits once instead of 1,000 times (88 → 38 ms
+   * on a temp store; the first sweep of an orchestrator writes every session's activity).
    */
   batch<T>(fn: () => T): T {
     return this.batchTx(fn) as T;
   }
 
+  /** Sessions of `project` holding a slot (spawning or running). */
   countActive(project: string): number {
     return this.countStmt.get(project)?.n ?? 0;
   }
